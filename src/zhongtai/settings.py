@@ -1,0 +1,84 @@
+"""One typed settings object, read from ``ZHONGTAI_*`` environment variables or ``.env``.
+
+Nothing here touches the disk: paths are computed, never created, so importing the
+package has no side effects.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["dev", "test", "prod"]
+
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder", "dev"})
+
+
+class Settings(BaseSettings):
+    """Where zhongtai keeps its data and which keys protect it."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ZHONGTAI_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Environment = "dev"
+    data_dir: Path = Field(default=Path("var"), description="Root of every zone on disk.")
+
+    # Keys. In dev / test a local development keyring is created under data_dir/keys
+    # when these are unset; in prod they must be supplied (env, secret manager).
+    pseudonym_key: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key for pseudonyms (base64, 32+ bytes)."
+    )
+    master_keys: dict[int, SecretStr] = Field(
+        default_factory=dict,
+        description='Versioned vault master keys as JSON, e.g. {"1": "<base64 32 bytes>"}.',
+    )
+    active_master_key_version: int | None = Field(
+        default=None, description="Master key version that wraps new data keys (default: highest)."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.env == "dev":
+            return self
+        secrets = [self.pseudonym_key, *self.master_keys.values()]
+        for secret in secrets:
+            if secret is not None and secret.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+                raise ValueError(
+                    f"ZHONGTAI_ENV={self.env} refuses a placeholder secret in "
+                    "ZHONGTAI_PSEUDONYM_KEY / ZHONGTAI_MASTER_KEYS: supply a real key"
+                )
+        return self
+
+    @cached_property
+    def inbox_dir(self) -> Path:
+        """Files as delivered by sources, one folder per delivery date and source."""
+        return self.data_dir / "inbox"
+
+    @cached_property
+    def raw_dir(self) -> Path:
+        """The immutable, pseudonymised raw zone (Parquet + manifests)."""
+        return self.data_dir / "raw"
+
+    @cached_property
+    def quarantine_dir(self) -> Path:
+        """Refused files with a reason record, kept encrypted."""
+        return self.data_dir / "quarantine"
+
+    @cached_property
+    def keys_dir(self) -> Path:
+        """Local development keyring (dev / test only)."""
+        return self.data_dir / "keys"
+
+    @cached_property
+    def vault_path(self) -> Path:
+        """The encrypted vault of clear identifiers (SQLite)."""
+        return self.data_dir / "vault" / "vault.db"
+
+    @cached_property
+    def airflow_home(self) -> Path:
+        return self.data_dir / "airflow"
