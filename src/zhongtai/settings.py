@@ -27,6 +27,7 @@ class Settings(BaseSettings):
 
     env: Environment = "dev"
     data_dir: Path = Field(default=Path("var"), description="Root of every zone on disk.")
+    dags_dir: Path = Field(default=Path("dags"), description="The Airflow DAGs of this project.")
 
     # Keys. In dev / test a local development keyring is created under data_dir/keys
     # when these are unset; in prod they must be supplied (env, secret manager).
@@ -47,7 +48,10 @@ class Settings(BaseSettings):
             return self
         secrets = [self.pseudonym_key, *self.master_keys.values()]
         for secret in secrets:
-            if secret is not None and secret.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+            if (
+                secret is not None
+                and secret.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
+            ):
                 raise ValueError(
                     f"ZHONGTAI_ENV={self.env} refuses a placeholder secret in "
                     "ZHONGTAI_PSEUDONYM_KEY / ZHONGTAI_MASTER_KEYS: supply a real key"

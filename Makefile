@@ -1,0 +1,48 @@
+# zhongtai: two commands on a fresh machine.
+#   make demo   build the environment if missing, then run the platform on the embedded default
+#   make test   build the environment if missing, then run the whole test suite
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+UV_VERSION := 0.13.8
+DEMO_APPLICANTS ?= 5000
+
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: venv demo test lint bench airflow lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/zhongtai demo --applicants $(DEMO_APPLICANTS)
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests dags bench
+	$(BIN)/ruff format --check src tests dags bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/landing.py
+
+# The Airflow UI on http://localhost:8080 (credentials are printed at start-up).
+airflow: $(STAMP)
+	$(BIN)/zhongtai airflow standalone
+
+# Re-resolve the pinned lock after editing pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+		--no-header --no-annotate -o requirements.lock
+
+clean:
+	rm -rf var

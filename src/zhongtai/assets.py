@@ -1,0 +1,10 @@
+"""The Airflow assets that wire zhongtai's DAGs together (producer outlets, consumer schedules)."""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset
+
+
+def raw_asset(source: str) -> Asset:
+    """The raw-zone batches of one source, emitted by ``land_raw``."""
+    return Asset(name=f"raw_{source}", uri=f"x-zhongtai://raw/{source}", group="raw")

@@ -1,0 +1,218 @@
+"""The ``zhongtai`` command: generate a lender's world, land it, run the platform."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from zhongtai.settings import Settings
+
+app = typer.Typer(
+    help="zhongtai: a data middle-platform for consumer credit risk.", no_args_is_help=True
+)
+keys_app = typer.Typer(help="Pseudonym and vault keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+console = Console()
+
+DateOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--date", formats=["%Y-%m-%d"], help="Delivery / ingest date (default: today, UTC)."
+    ),
+]
+
+
+def _day(value: datetime | None) -> date:
+    return value.date() if value else datetime.now(UTC).date()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+@app.command()
+def generate(
+    applicants: Annotated[
+        int, typer.Option(min=1, help="Number of applicants to generate.")
+    ] = 5000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same files.")] = 42,
+    when: DateOption = None,
+    chunk_size: Annotated[
+        int, typer.Option(min=1, help="Applicants per file (bounds memory).")
+    ] = 100_000,
+    partner_portfolio: Annotated[
+        bool,
+        typer.Option(help="Also deliver the real German Credit book as a partner's portfolio."),
+    ] = True,
+) -> None:
+    """Generate a realistic lender's world as source files in the inbox."""
+    from zhongtai.sources.generator import generate as generate_world
+    from zhongtai.sources.german_credit import land_german_credit_file
+
+    settings = Settings()
+    delivery_date = _day(when)
+    with _progress() as progress:
+        task = progress.add_task(f"generating {applicants:,} applicants", total=applicants)
+        report = generate_world(
+            settings.inbox_dir,
+            applicants=applicants,
+            seed=seed,
+            delivery_date=delivery_date,
+            chunk_size=chunk_size,
+            progress=lambda done: progress.advance(task, done),
+        )
+    if partner_portfolio:
+        land_german_credit_file(settings.inbox_dir, delivery_date)
+    table = Table("source", "rows", "files", title=f"inbox/{delivery_date.isoformat()}")
+    for source, rows in report.rows.items():
+        table.add_row(source, f"{rows:,}", str(len(report.files[source])))
+    if partner_portfolio:
+        table.add_row("partner_portfolio", "1,000", "1")
+    console.print(table)
+
+
+@app.command()
+def land(
+    when: DateOption = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Land only this source (repeatable).")
+    ] = None,
+) -> None:
+    """Land the inbox of one delivery date into the raw zone (outside Airflow)."""
+    from zhongtai.landing.contracts import SOURCES
+    from zhongtai.landing.land import LandingRefused, delivered_files, land_delivery
+
+    settings = Settings()
+    ingest_date = _day(when)
+    sources = source or list(SOURCES)
+    total = sum(len(delivered_files(settings.inbox_dir, ingest_date, name)) for name in sources)
+    try:
+        with _progress() as progress:
+            task = progress.add_task(f"landing {ingest_date.isoformat()}", total=total)
+            outcomes = land_delivery(
+                ingest_date, settings, sources=sources, on_file=lambda _: progress.advance(task)
+            )
+    except LandingRefused as refused:
+        console.print(f"[red]{refused}")
+        raise typer.Exit(1) from refused
+    table = Table("source", "batches landed", "already landed", "rows landed", title="raw zone")
+    for outcome in outcomes:
+        table.add_row(
+            outcome.source,
+            str(len(outcome.landed)),
+            str(len(outcome.already_landed)),
+            f"{outcome.rows_landed:,}",
+        )
+    console.print(table)
+    _print_zones(settings)
+
+
+@app.command()
+def demo(
+    applicants: Annotated[int, typer.Option(min=1, help="Applicants in the demo world.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+) -> None:
+    """Run the platform on the embedded default: generate, then land through Airflow."""
+    from zhongtai.airflow_env import run_dag_test
+    from zhongtai.privacy.keys import resolve_keyring
+
+    settings = Settings()
+    delivery_date = datetime.now(UTC).date()
+    console.rule("1. keys")
+    resolve_keyring(settings, announce=lambda message: console.print(f"[yellow]{message}"))
+    console.rule(f"2. sources: a lender's world of {applicants:,} applicants")
+    generate(
+        applicants=applicants, seed=seed, when=datetime.combine(delivery_date, datetime.min.time())
+    )
+    console.rule("3. Airflow: land_raw")
+    run_dag_test("land_raw", delivery_date, settings)
+    console.rule("raw zone")
+    _print_raw_zone(settings)
+    _print_zones(settings)
+
+
+def _print_raw_zone(settings: Settings) -> None:
+    from zhongtai.landing.rawzone import read_manifests
+
+    rows: dict[str, list[int]] = {}
+    for manifest in read_manifests(settings.raw_dir):
+        batches_rows = rows.setdefault(manifest.source, [0, 0])
+        batches_rows[0] += 1
+        batches_rows[1] += manifest.rows
+    table = Table("source", "batches", "rows", title=str(settings.raw_dir.resolve()))
+    for source, (batches, count) in sorted(rows.items()):
+        table.add_row(source, str(batches), f"{count:,}")
+    console.print(table)
+
+
+def _print_zones(settings: Settings) -> None:
+    from zhongtai.landing.quarantine import read_quarantine
+
+    refused = read_quarantine(settings.quarantine_dir)
+    console.print(f"raw zone:   {settings.raw_dir.resolve()}")
+    console.print(
+        f"quarantine: {settings.quarantine_dir.resolve()} ({len(refused)} file(s) refused)"
+    )
+    for record in refused:
+        console.print(f"  [red]{record.summary}")
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def airflow(context: typer.Context) -> None:
+    """Run any ``airflow`` command against this project, e.g. ``zhongtai airflow standalone``."""
+    from zhongtai.airflow_env import ensure_airflow_db, run_airflow
+
+    settings = Settings()
+    ensure_airflow_db(settings)
+    raise typer.Exit(run_airflow(list(context.args), settings, check=False))
+
+
+@keys_app.command("rotate")
+def rotate_keys() -> None:
+    """Add a new master key version (dev keyring) and re-wrap every vault data key with it."""
+    from zhongtai.privacy.keys import rotate_dev_keyring
+    from zhongtai.privacy.vault import Vault
+
+    settings = Settings()
+    keyring = rotate_dev_keyring(settings)
+    with Vault.open(settings.vault_path, keyring) as vault:
+        count = vault.rewrap()
+        versions = vault.key_versions()
+    console.print(f"master key v{keyring.active_version} active; {count:,} data keys re-wrapped")
+    console.print(f"data keys per master key version: {versions}")
+
+
+@app.command()
+def erase(
+    subject_id: Annotated[str, typer.Argument(help="The applicant's pseudonym (applicant_id).")],
+    reason: Annotated[str, typer.Option(help="Why: e.g. 'erasure request 2026-11-23'.")],
+) -> None:
+    """Crypto-shred a subject: delete their data key and encrypted values, and record it."""
+    from zhongtai.privacy.keys import resolve_keyring
+    from zhongtai.privacy.vault import Vault
+
+    settings = Settings()
+    with Vault.open(settings.vault_path, resolve_keyring(settings)) as vault:
+        vault.erase(subject_id, reason)
+    console.print(f"erased {subject_id}: its clear values can no longer be decrypted")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

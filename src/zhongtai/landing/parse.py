@@ -1,0 +1,240 @@
+"""Read one delivered CSV file against its contract into a typed Arrow table.
+
+Everything wrong with a file is collected as ``Problem`` records (which file, row and
+field, and why) so the file can be quarantined with a precise reason. Clear values of
+personal fields never appear in a problem: a quarantine record is read by people.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from zhongtai.landing.contracts import PROHIBITED_FIELD, Contract, FieldSpec
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "bool": pa.bool_(),
+    # Microseconds: downstream readers (Feast's DuckDB store) refuse nanosecond TIMESTAMPTZ.
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
+}
+
+EXPECTED_FORMAT = {
+    "int64": "an integer",
+    "float64": "a number",
+    "bool": "true or false",
+    "timestamp": "an ISO 8601 timestamp with a zone, e.g. 2025-03-01T10:22:13Z",
+    "date": "a date YYYY-MM-DD",
+}
+
+MAX_PROBLEMS = 50  # per file: enough to act on, small enough to read
+CAST_SLICE = 4096
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a file was refused. ``row`` counts data rows from 1 (the header is not a row)."""
+
+    reason: str
+    detail: str
+    row: int | None = None
+    field: str | None = None
+
+    def describe(self) -> str:
+        where = ", ".join(
+            part
+            for part in (
+                f"row {self.row}" if self.row else "",
+                f"field {self.field!r}" if self.field else "",
+            )
+            if part
+        )
+        return (
+            f"{self.reason} ({where}): {self.detail}" if where else f"{self.reason}: {self.detail}"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class ContractViolation(Exception):
+    """A delivered file does not honour its contract; it goes to quarantine whole."""
+
+    def __init__(self, path: Path, problems: list[Problem], total: int | None = None) -> None:
+        self.path = path
+        self.problems = problems[:MAX_PROBLEMS]
+        self.total = total if total is not None else len(problems)
+        first = self.problems[0].describe()
+        more = f" (and {self.total - 1} more)" if self.total > 1 else ""
+        super().__init__(f"{path}: {first}{more}")
+
+    @property
+    def reasons(self) -> list[str]:
+        return sorted({problem.reason for problem in self.problems})
+
+
+def read_delivered_file(path: Path, contract: Contract) -> pa.Table:
+    """Parse ``path`` into a table typed by ``contract``, or raise ``ContractViolation``."""
+    header = _read_header(path)
+    _check_header(path, header, contract)
+    table = _read_as_strings(path, header)
+    table = _add_missing_optional_fields(table, contract)
+    problems = list(_missing_required_values(table, contract))
+    columns = []
+    for field in contract.fields:
+        column, field_problems = _cast(table.column(field.name), field)
+        problems.extend(field_problems)
+        columns.append(column)
+    if problems:
+        raise ContractViolation(path, sorted(problems, key=lambda p: (p.row or 0, p.field or "")))
+    return pa.table(columns, names=list(contract.field_names))
+
+
+def _read_header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        try:
+            return next(csv.reader(handle))
+        except StopIteration:
+            raise ContractViolation(
+                path, [Problem("empty_file", "the file has no header row")]
+            ) from None
+        except UnicodeDecodeError as error:
+            raise ContractViolation(path, [Problem("not_utf8", str(error))]) from None
+
+
+def _check_header(path: Path, header: list[str], contract: Contract) -> None:
+    declared = set(contract.field_names)
+    problems = [
+        Problem("prohibited_field", "this category of data is never collected", field=name)
+        for name in header
+        if PROHIBITED_FIELD.search(name)
+    ]
+    problems += [
+        Problem(
+            "undeclared_field",
+            f"not declared in the {contract.source} contract v{contract.version}",
+            field=name,
+        )
+        for name in header
+        if name not in declared and not PROHIBITED_FIELD.search(name)
+    ]
+    problems += [
+        Problem("duplicate_field", "the column appears more than once", field=name)
+        for name in sorted(set(header))
+        if header.count(name) > 1
+    ]
+    problems += [
+        Problem(
+            "missing_field",
+            "a required field is absent from the header",
+            field=field.name,
+        )
+        for field in contract.fields
+        if field.required and field.name not in header
+    ]
+    if problems:
+        raise ContractViolation(path, problems)
+
+
+def _read_as_strings(path: Path, header: list[str]) -> pa.Table:
+    malformed: list[str] = []
+
+    def note_malformed(row: pa_csv.InvalidRow) -> str:
+        malformed.append(row.text)
+        return "skip"
+
+    table = pa_csv.read_csv(
+        path,
+        read_options=pa_csv.ReadOptions(block_size=64 << 20),
+        parse_options=pa_csv.ParseOptions(invalid_row_handler=note_malformed),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
+    if malformed:
+        problems = list(_locate_malformed_rows(path, len(header)))
+        raise ContractViolation(path, problems, total=len(malformed))
+    return table
+
+
+def _locate_malformed_rows(path: Path, width: int) -> Iterator[Problem]:
+    """Slow path, only for refused files: name each row whose field count is wrong."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        for row_number, row in enumerate(reader, start=1):
+            if len(row) != width:
+                yield Problem(
+                    "unparseable_row",
+                    f"expected {width} fields, found {len(row)}",
+                    row=row_number,
+                )
+
+
+def _add_missing_optional_fields(table: pa.Table, contract: Contract) -> pa.Table:
+    for field in contract.fields:
+        if field.name not in table.column_names:
+            table = table.append_column(field.name, pa.nulls(table.num_rows, pa.string()))
+    return table
+
+
+def _missing_required_values(table: pa.Table, contract: Contract) -> Iterator[Problem]:
+    for field in contract.fields:
+        column = table.column(field.name)
+        if not field.required or column.null_count == 0:
+            continue
+        nulls = pc.filter(
+            pa.array(range(1, table.num_rows + 1)),
+            pc.is_null(column).combine_chunks(),
+        )
+        for row in nulls.to_pylist()[:MAX_PROBLEMS]:
+            yield Problem("missing_value", "a required field is empty", row=row, field=field.name)
+
+
+def _cast(column: pa.ChunkedArray, field: FieldSpec) -> tuple[pa.ChunkedArray, list[Problem]]:
+    target = ARROW_TYPES[field.type]
+    if field.type == "string":
+        return column, []
+    try:
+        return column.cast(target), []
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return column, list(_locate_cast_failures(column.combine_chunks(), field, target))
+
+
+def _locate_cast_failures(
+    values: pa.Array, field: FieldSpec, target: pa.DataType
+) -> Iterator[Problem]:
+    """Slow path, only for refused files: find the rows whose value does not parse."""
+    found = 0
+    for start in range(0, len(values), CAST_SLICE):
+        piece = values.slice(start, CAST_SLICE)
+        try:
+            piece.cast(target)
+            continue
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        for offset, value in enumerate(piece):
+            try:
+                pa.array([value.as_py()], pa.string()).cast(target)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                shown = repr(value.as_py()) if field.pii == "none" else f"<{field.pii} redacted>"
+                yield Problem(
+                    "wrong_type",
+                    f"{shown} is not {EXPECTED_FORMAT[field.type]}",
+                    row=start + offset + 1,
+                    field=field.name,
+                )
+                found += 1
+                if found >= MAX_PROBLEMS:
+                    return

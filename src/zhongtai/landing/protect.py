@@ -1,0 +1,41 @@
+"""Privacy at the door: no identifier leaves landing in clear.
+
+Direct identifiers become keyed HMAC pseudonyms (the join keys downstream); where a
+contract says the clear value must be kept, it goes into the encrypted vault, keyed by
+the subject's pseudonym, and only there.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from zhongtai.landing.contracts import Contract
+from zhongtai.privacy.keys import KeyRing
+from zhongtai.privacy.pseudonyms import pseudonymise
+from zhongtai.privacy.vault import Vault
+
+
+def protect(table: pa.Table, contract: Contract, keyring: KeyRing, vault: Vault | None) -> pa.Table:
+    """Replace each pseudonymised field by its pseudonym column, vaulting where declared."""
+    pseudonyms = {
+        field.name: pseudonymise(
+            table.column(field.name), kind=field.name, key=keyring.pseudonym_key
+        )
+        for field in contract.fields
+        if field.is_pseudonymised
+    }
+    vaulted = [field.name for field in contract.fields if field.is_vaulted]
+    if vaulted:
+        if vault is None:
+            raise ValueError(
+                f"the {contract.source} contract vaults {vaulted}: a vault is required"
+            )
+        subject = contract.subject_field
+        assert subject is not None  # the contract guarantees one when it vaults
+        vault.put_many(
+            pseudonyms[subject.name].to_pylist(),
+            {name: table.column(name).to_pylist() for name in vaulted},
+        )
+    columns = [pseudonyms.get(field.name, table.column(field.name)) for field in contract.fields]
+    names = [field.output_column for field in contract.fields]
+    return pa.table(columns, names=names)

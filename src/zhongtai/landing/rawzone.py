@@ -1,0 +1,130 @@
+"""The raw zone: immutable Parquet batches partitioned by source and ingest date.
+
+One delivered file is one batch, named by the checksum of its bytes and the contract
+version, so landing the same file twice finds the batch already there and writes
+nothing. A batch appears whole or not at all: it is written to a staging folder and
+renamed into place, then made read-only.
+
+    raw/<source>/ingest_date=YYYY-MM-DD/batch_id=<id>/part-0.parquet
+                                                      _manifest.json
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from zhongtai import __version__
+
+MANIFEST_NAME = "_manifest.json"
+DATA_NAME = "part-0.parquet"
+READ_ONLY = 0o444
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a batch holds and where it came from: enough to audit and reconcile it."""
+
+    source: str
+    batch_id: str
+    ingest_date: str
+    schema_version: int
+    source_file: str
+    source_sha256: str
+    source_bytes: int
+    rows: int
+    data_file: str
+    data_sha256: str
+    columns: list[str]
+    pseudonymised_fields: list[str]
+    vaulted_fields: list[str]
+    landed_at: str
+    zhongtai_version: str = __version__
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        return cls(**json.loads(path.read_text()))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(8 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def batch_id_for(source_sha256: str, schema_version: int) -> str:
+    return hashlib.sha256(f"{source_sha256}:v{schema_version}".encode()).hexdigest()[:20]
+
+
+def batch_dir(raw_dir: Path, source: str, ingest_date: date, batch_id: str) -> Path:
+    return raw_dir / source / f"ingest_date={ingest_date.isoformat()}" / f"batch_id={batch_id}"
+
+
+def find_batch(raw_dir: Path, source: str, batch_id: str) -> Manifest | None:
+    """The manifest of ``batch_id`` if it was landed on any ingest date."""
+    for path in (raw_dir / source).glob(f"ingest_date=*/batch_id={batch_id}/{MANIFEST_NAME}"):
+        return Manifest.read(path)
+    return None
+
+
+def read_manifests(raw_dir: Path, source: str | None = None) -> list[Manifest]:
+    pattern = f"{source or '*'}/ingest_date=*/batch_id=*/{MANIFEST_NAME}"
+    return [Manifest.read(path) for path in sorted(raw_dir.glob(pattern))]
+
+
+def write_batch(
+    raw_dir: Path,
+    table: pa.Table,
+    *,
+    source: str,
+    ingest_date: date,
+    batch_id: str,
+    schema_version: int,
+    source_file: Path,
+    source_sha256: str,
+    pseudonymised_fields: list[str],
+    vaulted_fields: list[str],
+    landed_at: datetime,
+) -> Manifest:
+    """Write ``table`` as one immutable batch and return its manifest."""
+    final = batch_dir(raw_dir, source, ingest_date, batch_id)
+    staging = final.parent / f".staging-{batch_id}-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        data_path = staging / DATA_NAME
+        pq.write_table(table, data_path, compression="zstd", row_group_size=256_000)
+        manifest = Manifest(
+            source=source,
+            batch_id=batch_id,
+            ingest_date=ingest_date.isoformat(),
+            schema_version=schema_version,
+            source_file=str(source_file),
+            source_sha256=source_sha256,
+            source_bytes=source_file.stat().st_size,
+            rows=table.num_rows,
+            data_file=DATA_NAME,
+            data_sha256=file_sha256(data_path),
+            columns=table.column_names,
+            pseudonymised_fields=pseudonymised_fields,
+            vaulted_fields=vaulted_fields,
+            landed_at=landed_at.isoformat(),
+        )
+        (staging / MANIFEST_NAME).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
+        for path in staging.iterdir():
+            path.chmod(READ_ONLY)
+        staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifest
