@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from machine import describe_machine, peak_rss_mb  # noqa: E402
+from machine import describe_machine, peak_rss_mb
 
-from zhongtai.landing.land import land_delivery  # noqa: E402
-from zhongtai.settings import Settings  # noqa: E402
-from zhongtai.sources.generator import generate  # noqa: E402
-from zhongtai.sources.german_credit import land_german_credit_file  # noqa: E402
+from zhongtai.landing.land import land_delivery
+from zhongtai.settings import Settings
+from zhongtai.sources.generator import generate
+from zhongtai.sources.german_credit import land_german_credit_file
 
 RESULTS = Path(__file__).parent / "results" / "landing.json"
 DELIVERY_DATE = date(2026, 11, 23)

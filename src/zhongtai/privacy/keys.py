@@ -148,9 +148,7 @@ def resolve_keyring(settings: Settings, *, announce: Callable[[str], None] = pri
     )
 
 
-def rotate_dev_keyring(
-    settings: Settings, *, announce: Callable[[str], None] = print
-) -> KeyRing:
+def rotate_dev_keyring(settings: Settings, *, announce: Callable[[str], None] = print) -> KeyRing:
     """Add master key version N+1 to the dev keyring file and make it active.
 
     Then run :meth:`Vault.rewrap` (and :func:`rewrap_file` for encrypted files) so that
@@ -247,9 +245,7 @@ def _dev_keyring_path(settings: Settings) -> Path:
     return settings.keys_dir / DEV_KEYRING_NAME
 
 
-def _load_or_create_dev_keyring(
-    settings: Settings, announce: Callable[[str], None]
-) -> KeyRing:
+def _load_or_create_dev_keyring(settings: Settings, announce: Callable[[str], None]) -> KeyRing:
     path = _dev_keyring_path(settings)
     if not path.exists():
         keyring = KeyRing(
@@ -266,9 +262,7 @@ def _load_or_create_dev_keyring(
     return _read_dev_keyring(settings, path, announce)
 
 
-def _read_dev_keyring(
-    settings: Settings, path: Path, announce: Callable[[str], None]
-) -> KeyRing:
+def _read_dev_keyring(settings: Settings, path: Path, announce: Callable[[str], None]) -> KeyRing:
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         os.chmod(path, 0o600)

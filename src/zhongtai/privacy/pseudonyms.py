@@ -51,9 +51,7 @@ def _name(values: pa.Array) -> pa.Array:
 
 
 def _residential_address(values: pa.Array) -> pa.Array:
-    collapsed = pc.replace_substring_regex(
-        pc.utf8_normalize(values, "NFKC"), r"[\s\p{Z}]+", " "
-    )
+    collapsed = pc.replace_substring_regex(pc.utf8_normalize(values, "NFKC"), r"[\s\p{Z}]+", " ")
     return pc.utf8_trim_whitespace(collapsed)
 
 
@@ -101,11 +99,7 @@ def pseudonymise_one(value: str | int | None, *, kind: str, key: bytes) -> str |
 
 def _dictionary_encoded(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
     if isinstance(values, pa.ChunkedArray):
-        values = (
-            values.combine_chunks()
-            if values.num_chunks
-            else pa.array([], type=values.type)
-        )
+        values = values.combine_chunks() if values.num_chunks else pa.array([], type=values.type)
     if not isinstance(values, pa.Array):
         raise TypeError(f"expected a pyarrow Array or ChunkedArray, got {type(values).__name__}")
     value_type = values.type.value_type if pa.types.is_dictionary(values.type) else values.type
@@ -125,7 +119,9 @@ def _dictionary_encoded(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArra
     return encoded
 
 
-def _hmac_sha256_hex_many(key: bytes, prefix: bytes, texts: Iterable[str | None]) -> list[str | None]:
+def _hmac_sha256_hex_many(
+    key: bytes, prefix: bytes, texts: Iterable[str | None]
+) -> list[str | None]:
     """HMAC-SHA256 (RFC 2104) hex digests of ``prefix + text``; None for None or "".
 
     Identical to ``hmac.digest(key, prefix + text, "sha256").hex()`` (tests check it), but
