@@ -17,12 +17,19 @@ naming file, row and field. Rerunning a date writes nothing new. Each task emits
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
 from zhongtai.assets import raw_asset
 from zhongtai.landing.contracts import SOURCES
+
+log = logging.getLogger(__name__)
+
+
+def _log_file(path: object) -> None:
+    log.info("landing %s", path)
 
 
 def land_task(source: str):
@@ -35,7 +42,7 @@ def land_task(source: str):
 
         delivery_date = (context.get("logical_date") or context["dag_run"].run_after).date()
         try:
-            outcome = land_source(source, delivery_date, Settings(), on_file=print)
+            outcome = land_source(source, delivery_date, Settings(), on_file=_log_file)
         except LandingRefused as refused:
             # Retrying cannot fix a bad file: fail now, the file is safe in quarantine.
             raise AirflowFailException(str(refused)) from refused
