@@ -84,5 +84,25 @@ class Settings(BaseSettings):
         return self.data_dir / "vault" / "vault.db"
 
     @cached_property
+    def warehouse_path(self) -> Path:
+        """The embedded DuckDB warehouse that dbt builds (staging views, intermediate tables)."""
+        return self.data_dir / "warehouse" / "zhongtai.duckdb"
+
+    @cached_property
+    def marts_dir(self) -> Path:
+        """The marts as Parquet files, one per mart: what Feast and the models read."""
+        return self.data_dir / "marts"
+
+    @cached_property
+    def spark_dir(self) -> Path:
+        """Local Spark's warehouse and metastore when dbt runs on the ``spark`` target."""
+        return self.data_dir / "spark"
+
+    @cached_property
+    def quality_dir(self) -> Path:
+        """Great Expectations' results and the Data Docs site."""
+        return self.data_dir / "quality"
+
+    @cached_property
     def airflow_home(self) -> Path:
         return self.data_dir / "airflow"

@@ -1,0 +1,48 @@
+{{ config(materialized='view') }}
+
+-- Each instalment's days past due, as of the day the data was delivered (an unpaid
+-- instalment keeps ageing), and the day it crossed 30 and 90 days past due, if it did.
+
+with
+
+instalments as (
+    select * from {{ ref('stg_lender__repayments') }}
+),
+
+observation as (
+    select max(ingest_date) as observed_date from instalments
+),
+
+aged as (
+    select
+        instalments.*,
+        observation.observed_date,
+        greatest(
+            0,
+            case
+                when instalments.is_paid_in_full
+                    then {{ days_between('instalments.due_date', 'instalments.paid_date') }}
+                else {{ days_between('instalments.due_date', 'observation.observed_date') }}
+            end
+        ) as max_days_past_due,
+        case
+            when instalments.is_paid_in_full then 0
+            else greatest(0, {{ days_between('instalments.due_date', 'observation.observed_date') }})
+        end as days_past_due
+    from instalments
+    cross join observation
+),
+
+final as (
+    select
+        *,
+        case
+            when max_days_past_due >= 30 then {{ add_days('due_date', 30) }}
+        end as reached_30_days_past_due_date,
+        case
+            when max_days_past_due >= 90 then {{ add_days('due_date', 90) }}
+        end as reached_90_days_past_due_date
+    from aged
+)
+
+select * from final

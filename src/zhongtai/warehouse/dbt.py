@@ -1,0 +1,83 @@
+"""Run the dbt project for these settings: paths from Settings, target DuckDB or Spark.
+
+dbt runs in-process (``dbtRunner``) so that on Spark, with ``method: session``, the local
+SparkSession lives in this process and is reused across invocations.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal
+
+from zhongtai.settings import Settings
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
+
+Target = Literal["duckdb", "spark"]
+
+
+class DbtFailed(Exception):
+    """A dbt command failed; the message names the failing nodes."""
+
+
+def dbt_environment(settings: Settings, target: Target = "duckdb") -> dict[str, str]:
+    """What profiles.yml and dbt_project.yml read: where every zone is, which target."""
+    run_dir = settings.data_dir.resolve() / "dbt" / target
+    return {
+        "ZHONGTAI_DBT_TARGET": target,
+        "ZHONGTAI_RAW_DIR": str(settings.raw_dir.resolve()),
+        "ZHONGTAI_WAREHOUSE_PATH": str(settings.warehouse_path.resolve()),
+        "ZHONGTAI_MARTS_DIR": str(settings.marts_dir.resolve()),
+        "ZHONGTAI_SPARK_DIR": str(settings.spark_dir.resolve()),
+        "DBT_TARGET_PATH": str(run_dir / "target"),
+        "DBT_LOG_PATH": str(run_dir / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def prepare_zones(settings: Settings) -> None:
+    for folder in (settings.warehouse_path.parent, settings.marts_dir, settings.spark_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_dbt(args: list[str], settings: Settings, target: Target = "duckdb") -> object:
+    """Run ``dbt ARGS`` on ``target``; raise DbtFailed naming what failed."""
+    from dbt.cli.main import dbtRunner
+
+    prepare_zones(settings)
+    with _environment(dbt_environment(settings, target)):
+        result = dbtRunner().invoke(
+            [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+        )
+    if not result.success:
+        raise DbtFailed(_failure_summary(args, result))
+    return result.result
+
+
+def _failure_summary(args: list[str], result: object) -> str:
+    lines = [f"dbt {' '.join(args)} failed"]
+    outcome = getattr(result, "result", None)
+    for node in getattr(outcome, "results", None) or []:
+        if str(node.status) in {"error", "fail"}:
+            lines.append(f"  {node.node.unique_id}: {node.status}: {node.message}")
+    exception = getattr(result, "exception", None)
+    if exception is not None:
+        lines.append(f"  {exception}")
+    return "\n".join(lines)
