@@ -12,8 +12,9 @@ from datetime import date
 from pathlib import Path
 
 from zhongtai.settings import Settings
+from zhongtai.warehouse.dbt import DUCKDB_POOL
 
-MIGRATED_STAMP = ".db-migrated"
+READY_STAMP = ".db-ready"
 
 
 def airflow_environment(settings: Settings) -> dict[str, str]:
@@ -44,10 +45,11 @@ def run_airflow(args: list[str], settings: Settings, *, check: bool = True) -> i
 
 
 def ensure_airflow_db(settings: Settings) -> None:
-    """Create or upgrade Airflow's metadata database (SQLite under the data dir) once."""
-    stamp = settings.airflow_home / MIGRATED_STAMP
+    """Create Airflow's metadata database (SQLite under the data dir) and our pools, once."""
+    stamp = settings.airflow_home / READY_STAMP
     if not stamp.exists():
         run_airflow(["db", "migrate"], settings)
+        run_airflow(["pools", "set", DUCKDB_POOL, "1", "one writer at a time on DuckDB"], settings)
         stamp.touch()
 
 

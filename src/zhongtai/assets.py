@@ -8,3 +8,8 @@ from airflow.sdk import Asset
 def raw_asset(source: str) -> Asset:
     """The raw-zone batches of one source, emitted by ``land_raw``."""
     return Asset(name=f"raw_{source}", uri=f"x-zhongtai://raw/{source}", group="raw")
+
+
+def mart_asset(mart: str) -> Asset:
+    """A validated mart, emitted by ``build_warehouse`` once every gate has passed."""
+    return Asset(name=f"mart_{mart}", uri=f"x-zhongtai://marts/{mart}", group="marts")

@@ -37,3 +37,22 @@ def test_land_raw_has_one_task_per_source_emitting_its_asset(dagbag) -> None:
     dag = dagbag.dags["land_raw"]
     outlets = {task.task_id: [asset.name for asset in task.outlets] for task in dag.tasks}
     assert outlets == {f"land_{source}": [f"raw_{source}"] for source in SOURCES}
+
+
+def test_build_warehouse_runs_every_dbt_model_between_gates(dagbag) -> None:
+    from zhongtai.warehouse.marts import MARTS
+
+    dag = dagbag.dags["build_warehouse"]
+    task_ids = set(dag.task_ids)
+    assert {"gate_raw", "gate_staging", "gate_marts", "gate_reconciliation"} <= task_ids
+    for model in ("stg_lender__applications", "int_loans_joined", *MARTS):
+        assert {f"{model}.run", f"{model}_run"} & {t.split(".", 1)[-1] for t in task_ids}, model
+    for task in dag.tasks:
+        if task.task_id.startswith("staging.") and task.task_id.endswith(".run"):
+            assert task.upstream_task_ids == {"gate_raw"}, task.task_id
+        if task.task_id.startswith("warehouse.int_") and task.task_id.endswith("run"):
+            assert "gate_staging" in task.upstream_task_ids or task.upstream_task_ids, task.task_id
+    assert "gate_staging" in dag.get_task("warehouse.list_entries.run").upstream_task_ids
+    publish = dag.get_task("publish_marts")
+    assert sorted(asset.name for asset in publish.outlets) == sorted(f"mart_{m}" for m in MARTS)
+    assert {"gate_marts", "gate_reconciliation"} == publish.upstream_task_ids

@@ -18,6 +18,9 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 
 Target = Literal["duckdb", "spark"]
 
+# DuckDB allows one writing process per file: Airflow runs warehouse tasks one at a time.
+DUCKDB_POOL = "zhongtai_duckdb"
+
 
 class DbtFailed(Exception):
     """A dbt command failed; the message names the failing nodes."""

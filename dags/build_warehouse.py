@@ -1,0 +1,108 @@
+"""
+### build_warehouse: raw zone → dbt warehouse, between quality gates
+
+Runs when `land_raw` has landed every source. Each dbt model is its own task (rendered by
+Cosmos, with the model's dbt tests right after it), and Great Expectations gates stand
+between the layers:
+
+1. **gate_raw** checks the raw partitions the warehouse has not taken in yet;
+2. **staging** models (views: typed, renamed, latest delivery of each key), then **gate_staging**;
+3. **warehouse**: intermediate models (incremental: only new partitions) and the marts
+   (Parquet files), then **gate_marts** and **gate_reconciliation** (row counts and amounts
+   agree across raw → staging → marts);
+4. **publish_marts** emits the mart assets that the feature platform is scheduled on.
+
+A failing gate stops everything downstream, and names the expectation, the column and
+sample rows; the marts of the last good run stay as they were. Data Docs:
+`<data dir>/quality/data_docs/index.html`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag, task
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import InvocationMode, LoadMode
+
+from zhongtai.assets import mart_asset, raw_asset
+from zhongtai.landing.contracts import SOURCES
+from zhongtai.settings import Settings
+from zhongtai.warehouse.dbt import DBT_PROJECT_DIR, DUCKDB_POOL, dbt_environment
+from zhongtai.warehouse.marts import MARTS
+
+PROJECT = ProjectConfig(
+    dbt_project_path=DBT_PROJECT_DIR,
+    env_vars=dbt_environment(Settings(), "duckdb"),
+    install_dbt_deps=False,
+)
+PROFILE = ProfileConfig(
+    profile_name="zhongtai",
+    target_name="duckdb",
+    profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
+)
+# dbt runs in the task's process; Airflow is started with the venv's bin on PATH.
+EXECUTION = ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER)
+
+
+def dbt_layer(group_id: str, paths: list[str]) -> DbtTaskGroup:
+    return DbtTaskGroup(
+        group_id=group_id,
+        project_config=PROJECT,
+        profile_config=PROFILE,
+        execution_config=EXECUTION,
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_LS,
+            select=[f"path:{path}" for path in paths],
+            # dbt unit tests run in the test suite, not against production data
+            exclude=["resource_type:unit_test"],
+            emit_datasets=False,
+        ),
+        # DuckDB allows one writer per file: every dbt task goes through a one-slot pool.
+        operator_args={"pool": DUCKDB_POOL},
+    )
+
+
+def gate(layer: str):
+    @task(task_id=f"gate_{layer}", pool=DUCKDB_POOL)
+    def run_gate() -> dict[str, object]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from zhongtai.quality.gates import GateFailed, run_gate
+
+        try:
+            return run_gate(layer, Settings()).summary()
+        except GateFailed as failed:
+            # Retrying cannot make bad data good: stop here, downstream stays untouched.
+            raise AirflowFailException(str(failed)) from failed
+
+    return run_gate()
+
+
+@task(outlets=[mart_asset(mart) for mart in MARTS])
+def publish_marts() -> list[str]:
+    return list(MARTS)
+
+
+@dag(
+    dag_id="build_warehouse",
+    schedule=[raw_asset(source) for source in SOURCES],
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["zhongtai", "warehouse", "dbt", "quality"],
+    default_args={"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=5)},
+)
+def build_warehouse() -> None:
+    staging = dbt_layer("staging", ["models/staging"])
+    warehouse = dbt_layer("warehouse", ["models/intermediate", "models/marts"])
+    gate_marts, gate_reconciliation = gate("marts"), gate("reconciliation")
+    gate("raw") >> staging >> gate("staging") >> warehouse >> [gate_marts, gate_reconciliation]
+    [gate_marts, gate_reconciliation] >> publish_marts()
+
+
+dag = build_warehouse()
+
+if __name__ == "__main__":
+    dag.test()
