@@ -17,6 +17,8 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Pseudonym and vault keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+warehouse_app = typer.Typer(help="The dbt warehouse over the raw zone.", no_args_is_help=True)
+app.add_typer(warehouse_app, name="warehouse")
 console = Console()
 
 DateOption = Annotated[
@@ -140,6 +142,37 @@ def demo(
     console.rule("raw zone")
     _print_raw_zone(settings)
     _print_zones(settings)
+
+
+@warehouse_app.command("build")
+def build_warehouse(
+    target: Annotated[
+        str, typer.Option(help="duckdb (embedded default) or spark (local Spark session).")
+    ] = "duckdb",
+    full_refresh: Annotated[bool, typer.Option(help="Rebuild incremental models.")] = False,
+) -> None:
+    """Build and test every dbt model (outside Airflow; the DAG is build_warehouse)."""
+    from zhongtai.warehouse.dbt import run_dbt
+
+    if target not in ("duckdb", "spark"):
+        raise typer.BadParameter(f"unknown target {target!r}: use duckdb or spark")
+    settings = Settings()
+    run_dbt(["build", *(["--full-refresh"] if full_refresh else [])], settings, target)  # type: ignore[arg-type]
+    console.print(f"marts: {settings.marts_dir.resolve()}")
+
+
+@warehouse_app.command("docs")
+def warehouse_docs(
+    serve: Annotated[bool, typer.Option(help="Serve the docs site on localhost:8080.")] = False,
+) -> None:
+    """Generate dbt's docs site (lineage, columns, tests); --serve to browse it."""
+    from zhongtai.warehouse.dbt import dbt_run_dir, run_dbt
+
+    settings = Settings()
+    run_dbt(["docs", "generate"], settings)
+    console.print(f"dbt docs: {dbt_run_dir(settings) / 'target' / 'index.html'}")
+    if serve:
+        run_dbt(["docs", "serve", "--port", "8080", "--no-browser"], settings)
 
 
 def _print_raw_zone(settings: Settings) -> None:

@@ -26,9 +26,14 @@ class DbtFailed(Exception):
     """A dbt command failed; the message names the failing nodes."""
 
 
+def dbt_run_dir(settings: Settings, target: Target = "duckdb") -> Path:
+    """Where dbt writes its compiled SQL, manifest, docs site and logs for a target."""
+    return settings.data_dir.resolve() / "dbt" / target
+
+
 def dbt_environment(settings: Settings, target: Target = "duckdb") -> dict[str, str]:
     """What profiles.yml and dbt_project.yml read: where every zone is, which target."""
-    run_dir = settings.data_dir.resolve() / "dbt" / target
+    run_dir = dbt_run_dir(settings, target)
     return {
         "ZHONGTAI_DBT_TARGET": target,
         "ZHONGTAI_RAW_DIR": str(settings.raw_dir.resolve()),
@@ -69,9 +74,21 @@ def run_dbt(args: list[str], settings: Settings, target: Target = "duckdb") -> o
         result = dbtRunner().invoke(
             [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
         )
+        if target == "duckdb":
+            _release_duckdb()
     if not result.success:
         raise DbtFailed(_failure_summary(args, result))
     return result.result
+
+
+def _release_duckdb() -> None:
+    """Close dbt-duckdb's cached database so that this process (or another) can open it."""
+    import gc
+
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    DuckDBConnectionManager.close_all_connections()
+    gc.collect()
 
 
 def _failure_summary(args: list[str], result: object) -> str:

@@ -1,7 +1,8 @@
 {{ config(materialized='view') }}
 
--- Each instalment's days past due, as of the day the data was delivered (an unpaid
--- instalment keeps ageing), and the day it crossed 30 and 90 days past due, if it did.
+-- Each instalment's days past due, and the day it crossed 30 and 90 days past due, if it
+-- did. A loan is observed as of its latest delivery: an instalment still unpaid then has
+-- kept ageing until that day (had it been paid, it would have been redelivered).
 
 with
 
@@ -9,28 +10,29 @@ instalments as (
     select * from {{ ref('stg_lender__repayments') }}
 ),
 
-observation as (
-    select max(ingest_date) as observed_date from instalments
+observed as (
+    select
+        *,
+        max(ingest_date) over (partition by loan_id) as observed_date
+    from instalments
 ),
 
 aged as (
     select
         instalments.*,
-        observation.observed_date,
         greatest(
             0,
             case
                 when instalments.is_paid_in_full
                     then {{ days_between('instalments.due_date', 'instalments.paid_date') }}
-                else {{ days_between('instalments.due_date', 'observation.observed_date') }}
+                else {{ days_between('instalments.due_date', 'instalments.observed_date') }}
             end
         ) as max_days_past_due,
         case
             when instalments.is_paid_in_full then 0
-            else greatest(0, {{ days_between('instalments.due_date', 'observation.observed_date') }})
+            else greatest(0, {{ days_between('instalments.due_date', 'instalments.observed_date') }})
         end as days_past_due
-    from instalments
-    cross join observation
+    from observed as instalments
 ),
 
 final as (

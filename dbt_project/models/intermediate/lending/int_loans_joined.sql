@@ -1,8 +1,7 @@
 {{ config(unique_key='loan_id') }}
 
 -- Application ↔ loan ↔ repayments: one row per loan with its repayment record so far.
--- A loan is recomputed when new repayments arrive or while its label windows are open
--- (an unpaid instalment keeps ageing as the observation date moves).
+-- A loan is recomputed when a delivery brings news of it (the loan or its instalments).
 
 with
 
@@ -24,8 +23,6 @@ loans_to_build as (
     where {{ only_new_partitions() }}
     union
     select loan_id from instalments where {{ only_new_partitions() }}
-    union
-    select loan_id from {{ this }} where not is_observation_complete
     {% endif %}
 ),
 
