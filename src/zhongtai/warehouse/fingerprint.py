@@ -31,7 +31,8 @@ def fingerprint(table: pa.Table) -> Fingerprint:
     digest = hashlib.sha256()
     for batch in ordered.to_batches(max_chunksize=65_536):
         for column in batch.columns:
-            digest.update("\x1f".join("" if v is None else str(v) for v in column.to_pylist()).encode())
+            values = ("" if value is None else str(value) for value in column.to_pylist())
+            digest.update("\x1f".join(values).encode())
             digest.update(b"\x1e")
     return Fingerprint(rows=table.num_rows, checksum=digest.hexdigest())
 
