@@ -8,7 +8,7 @@
 {%- endmacro %}
 
 {% macro days_between(start_date, end_date) -%}
-  {{ dbt.datediff(start_date, end_date, 'day') }}
+  cast({{ dbt.datediff(start_date, end_date, 'day') }} as bigint)
 {%- endmacro %}
 
 {# Whole years between two dates, e.g. an applicant's age on the day they applied. #}

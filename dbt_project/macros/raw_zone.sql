@@ -15,7 +15,8 @@
     {% for source in graph.sources.values() if source.schema == 'raw' %}
       {% do run_query(
         "create or replace view raw." ~ source.name
-        ~ " as select * from parquet.`" ~ raw_zone_dir() ~ "/" ~ source.name ~ "`"
+        ~ " as select * except (ingest_date), cast(ingest_date as date) as ingest_date"
+        ~ " from parquet.`" ~ raw_zone_dir() ~ "/" ~ source.name ~ "`"
       ) %}
     {% endfor %}
   {% endif %}

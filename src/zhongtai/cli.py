@@ -125,7 +125,7 @@ def demo(
     applicants: Annotated[int, typer.Option(min=1, help="Applicants in the demo world.")] = 5000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
 ) -> None:
-    """Run the platform on the embedded default: generate, then land through Airflow."""
+    """Run the platform on the embedded default: generate, land, build the warehouse."""
     from zhongtai.airflow_env import run_dag_test
     from zhongtai.privacy.keys import resolve_keyring
 
@@ -142,6 +142,10 @@ def demo(
     console.rule("raw zone")
     _print_raw_zone(settings)
     _print_zones(settings)
+    console.rule("4. Airflow: build_warehouse (dbt models between quality gates)")
+    run_dag_test("build_warehouse", delivery_date, settings)
+    console.rule("warehouse")
+    _print_warehouse(settings)
 
 
 @warehouse_app.command("build")
@@ -187,6 +191,20 @@ def _print_raw_zone(settings: Settings) -> None:
     for source, (batches, count) in sorted(rows.items()):
         table.add_row(source, str(batches), f"{count:,}")
     console.print(table)
+
+
+def _print_warehouse(settings: Settings) -> None:
+    import pyarrow.parquet as pq
+
+    from zhongtai.warehouse.marts import MARTS, mart_path
+
+    table = Table("mart", "rows", title=str(settings.marts_dir.resolve()))
+    for mart in MARTS:
+        table.add_row(mart, f"{pq.read_metadata(mart_path(settings, mart)).num_rows:,}")
+    console.print(table)
+    console.print(f"warehouse:  {settings.warehouse_path.resolve()} (DuckDB)")
+    console.print(f"Data Docs:  {(settings.quality_dir / 'data_docs' / 'index.html').resolve()}")
+    console.print("dbt docs:   zhongtai warehouse docs --serve")
 
 
 def _print_zones(settings: Settings) -> None:

@@ -16,7 +16,21 @@ MARTS: tuple[str, ...] = (
 )
 
 
+SPARK_SCHEMA = "zhongtai"
+
+
 def mart_path(settings: Settings, mart: str) -> Path:
+    """The mart's Parquet file, as built on the default DuckDB target."""
+    _check(mart)
+    return settings.marts_dir / f"{mart}.parquet"
+
+
+def spark_mart_path(settings: Settings, mart: str) -> Path:
+    """The mart's Parquet table folder, as built on the Spark target."""
+    _check(mart)
+    return settings.spark_dir / "warehouse" / f"{SPARK_SCHEMA}.db" / mart
+
+
+def _check(mart: str) -> None:
     if mart not in MARTS:
         raise KeyError(f"unknown mart {mart!r}; the marts are: {', '.join(MARTS)}")
-    return settings.marts_dir / f"{mart}.parquet"

@@ -63,11 +63,8 @@ final as (
         applications.employment_type,
         applications.monthly_income_minor,
         applications.monthly_debt_payment_minor,
-        round(
-            cast(applications.monthly_debt_payment_minor as double)
-            / nullif(applications.monthly_income_minor, 0),
-            6
-        ) as debt_to_income_ratio,
+        cast(applications.monthly_debt_payment_minor as double)
+            / nullif(applications.monthly_income_minor, 0) as debt_to_income_ratio,
         applications.requested_amount_minor,
         applications.term_months,
         applications.loan_purpose,

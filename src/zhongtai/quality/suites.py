@@ -1,0 +1,239 @@
+"""The suites of expectations: one YAML file per layer under ``expectations/``.
+
+A suite file names, for each table the layer holds, the expectations a data engineer
+wants met (Great Expectations' own names and arguments, plus an optional ``severity``),
+the key columns that identify a failing row, and the run-time parameters (freshness
+windows) the gate computes when it runs::
+
+    layer: raw
+    parameters:
+      loaded_after: {hours_before_run: 74}
+    tables:
+      applications:
+        id_columns: [_batch_id, application_id]
+        expectations:
+          - {type: expect_column_values_to_not_be_null, column: application_id}
+          - {type: expect_column_max_to_be_between, column: _loaded_at,
+             min_value: {$PARAMETER: loaded_after}, severity: warning}
+
+A wrong spec is refused before any data is read, naming the file, the table, the
+expectation and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+if TYPE_CHECKING:
+    from great_expectations import ExpectationSuite
+
+EXPECTATIONS_DIR = Path(__file__).resolve().parents[3] / "expectations"
+
+Layer = Literal["raw", "staging", "marts", "reconciliation"]
+LAYERS: tuple[Layer, ...] = ("raw", "staging", "marts", "reconciliation")
+Severity = Literal["critical", "warning", "info"]
+
+# Keys of an expectation entry that configure the expectation itself, not its arguments.
+_ENTRY_KEYS = ("type", "severity", "meta", "notes", "description")
+# Arguments that name the columns an expectation reads.
+_COLUMN_ARGUMENTS = ("column", "column_A", "column_B")
+_COLUMN_LIST_ARGUMENTS = ("column_list",)
+_PARAMETER = "$PARAMETER"
+
+
+class SuiteSpecError(ValueError):
+    """A suite file is malformed; the message names the file, table and expectation."""
+
+
+class RunTimeParameter(BaseModel):
+    """A timestamp relative to the run, e.g. the oldest acceptable ``loaded_at``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hours_before_run: float | None = Field(default=None, ge=0)
+    hours_after_run: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> RunTimeParameter:
+        if (self.hours_before_run is None) == (self.hours_after_run is None):
+            raise ValueError("give exactly one of hours_before_run, hours_after_run")
+        return self
+
+    def value(self, run_time: datetime) -> datetime:
+        """Naive UTC, as the warehouse keeps timestamps (GX refuses to compare naive with aware)."""
+        hours = -self.hours_before_run if self.hours_before_run is not None else self.hours_after_run
+        assert hours is not None
+        return naive_utc(run_time) + timedelta(hours=hours)
+
+
+class TableSpec(BaseModel):
+    """The expectations of one table of a layer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = ""
+    id_columns: tuple[str, ...] = ()
+    expectations: tuple[dict[str, Any], ...] = Field(min_length=1)
+
+    def columns_used(self) -> list[str]:
+        """Every column an expectation or the failure report reads, in first-use order."""
+        seen: dict[str, None] = dict.fromkeys(self.id_columns)
+        for entry in self.expectations:
+            for argument in _COLUMN_ARGUMENTS:
+                if isinstance(entry.get(argument), str):
+                    seen[entry[argument]] = None
+            for argument in _COLUMN_LIST_ARGUMENTS:
+                seen.update(dict.fromkeys(entry.get(argument) or ()))
+            for column in _condition_columns(entry.get("row_condition")):
+                seen[column] = None
+        return list(seen)
+
+
+class SuiteSpec(BaseModel):
+    """One layer's suite file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    layer: Layer
+    description: str = ""
+    parameters: dict[str, RunTimeParameter] = Field(default_factory=dict)
+    tables: dict[str, TableSpec] = Field(min_length=1)
+
+    def suite_name(self, table: str) -> str:
+        return f"{self.layer}.{table}"
+
+    def parameter_values(self, run_time: datetime) -> dict[str, datetime]:
+        return {name: spec.value(run_time) for name, spec in self.parameters.items()}
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """``moment`` as a naive UTC datetime (a naive input is taken to be UTC already)."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def suite_path(layer: str, expectations_dir: Path = EXPECTATIONS_DIR) -> Path:
+    return expectations_dir / f"{layer}.yml"
+
+
+def load_suite_spec(layer: str, expectations_dir: Path = EXPECTATIONS_DIR) -> SuiteSpec:
+    """Read and check the suite of ``layer``; raise SuiteSpecError naming what is wrong."""
+    if layer not in LAYERS:
+        raise SuiteSpecError(f"unknown quality layer {layer!r}; the layers are: {', '.join(LAYERS)}")
+    path = suite_path(layer, expectations_dir)
+    if not path.is_file():
+        raise SuiteSpecError(f"{path}: no suite file for layer {layer!r}")
+    spec = parse_suite_spec(path.read_text(), source=str(path))
+    if spec.layer != layer:
+        raise SuiteSpecError(f"{path}: declares layer {spec.layer!r}, expected {layer!r}")
+    return spec
+
+
+def parse_suite_spec(text: str, *, source: str = "<suite>") -> SuiteSpec:
+    """Parse a suite file and build every expectation once, so that a typo fails here."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise SuiteSpecError(f"{source}: not valid YAML: {error}") from error
+    if not isinstance(document, dict):
+        raise SuiteSpecError(f"{source}: expected a mapping with 'layer' and 'tables'")
+    try:
+        spec = SuiteSpec.model_validate(document)
+    except ValidationError as error:
+        raise SuiteSpecError(f"{source}: {_pydantic_problems(error)}") from error
+    for table in spec.tables:
+        build_suite(spec, table, source=source)
+    return spec
+
+
+def build_suite(spec: SuiteSpec, table: str, *, source: str = "<suite>") -> ExpectationSuite:
+    """The Great Expectations suite ``<layer>.<table>`` of a checked spec."""
+    import great_expectations as gx
+
+    table_spec = spec.tables[table]
+    expectations = []
+    for index, entry in enumerate(table_spec.expectations, start=1):
+        where = f"{source}: table {table!r}, expectation #{index} ({entry.get('type', '?')})"
+        for name in _parameter_references(entry):
+            if name not in spec.parameters:
+                known = ", ".join(spec.parameters) or "none"
+                raise SuiteSpecError(
+                    f"{where}: uses $PARAMETER {name!r}, which the file's 'parameters' does not "
+                    f"define (defined: {known})"
+                )
+        if isinstance(entry.get("row_condition"), str):
+            raise SuiteSpecError(
+                f"{where}: write row_condition as an object, e.g. {{type: comparison, "
+                "column: {name: channel}, operator: '==', parameter: partner_api}"
+            )
+        expectations.append(_expectation(entry, where))
+    # Built detached from any context: the gate saves it into its own context.
+    return gx.ExpectationSuite(
+        name=spec.suite_name(table),
+        expectations=expectations,
+        notes=table_spec.description or None,
+    )
+
+
+def _expectation(entry: Mapping[str, Any], where: str) -> Any:
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    if not isinstance(entry.get("type"), str):
+        raise SuiteSpecError(f"{where}: every expectation needs a 'type', e.g. expect_column_to_exist")
+    severity = entry.get("severity", "critical")
+    if severity not in ("critical", "warning", "info"):
+        raise SuiteSpecError(f"{where}: severity {severity!r} is not critical, warning or info")
+    kwargs = {key: value for key, value in entry.items() if key not in _ENTRY_KEYS}
+    try:
+        configuration = ExpectationConfiguration(
+            type=entry["type"],
+            kwargs=kwargs,
+            meta=entry.get("meta"),
+            notes=entry.get("notes"),
+            description=entry.get("description"),
+            severity=severity,
+        )
+        return configuration.to_domain_obj()
+    except Exception as error:  # GX raises pydantic, registry and its own errors alike
+        message = " ".join(str(error).split())
+        raise SuiteSpecError(f"{where}: {type(error).__name__}: {message[:600]}") from error
+
+
+def _parameter_references(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        if set(value) == {_PARAMETER}:
+            yield str(value[_PARAMETER])
+            return
+        for item in value.values():
+            yield from _parameter_references(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _parameter_references(item)
+
+
+def _condition_columns(condition: Any) -> Iterator[str]:
+    """Columns a row_condition in GX's object form reads ({type: comparison, column: {name}})."""
+    if not isinstance(condition, dict):
+        return
+    column = condition.get("column")
+    if isinstance(column, dict) and isinstance(column.get("name"), str):
+        yield column["name"]
+    for inner in condition.get("conditions") or ():
+        yield from _condition_columns(inner)
+
+
+def _pydantic_problems(error: ValidationError) -> str:
+    problems = []
+    for problem in error.errors():
+        location = ".".join(str(part) for part in problem["loc"])
+        problems.append(f"{location}: {problem['msg']}")
+    return "; ".join(problems)
