@@ -34,6 +34,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/landing.py
+	$(BIN)/python bench/warehouse.py
 
 # The Airflow UI on http://localhost:8080 (credentials are printed at start-up).
 airflow: $(STAMP)
