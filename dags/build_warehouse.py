@@ -10,7 +10,8 @@ between the layers:
 3. **warehouse**: intermediate models (incremental: only new partitions) and the marts
    (Parquet files), then **gate_marts** and **gate_reconciliation** (row counts and amounts
    agree across raw → staging → marts);
-4. **publish_marts** emits the mart assets that the feature platform is scheduled on.
+4. **publish_marts** records the raw partitions taken in (the next run's gates start after
+   them) and emits the mart assets that the feature platform is scheduled on.
 
 A failing gate stops everything downstream, and names the expectation, the column and
 sample rows; the marts of the last good run stay as they were. Data Docs:
@@ -56,6 +57,8 @@ def dbt_layer(group_id: str, paths: list[str]) -> DbtTaskGroup:
             select=[f"path:{path}" for path in paths],
             # dbt unit tests run in the test suite, not against production data
             exclude=["resource_type:unit_test"],
+            # a test between two models (relationships) runs once both are built
+            should_detach_multiple_parents_tests=True,
             emit_datasets=False,
         ),
         # DuckDB allows one writer per file: every dbt task goes through a one-slot pool.
@@ -79,9 +82,21 @@ def gate(layer: str):
     return run_gate()
 
 
+@task
+def prepare_zones() -> None:
+    """Create the warehouse, marts and Spark folders if this is the first build."""
+    from zhongtai.warehouse.dbt import prepare_zones
+
+    prepare_zones(Settings())
+
+
 @task(outlets=[mart_asset(mart) for mart in MARTS])
-def publish_marts() -> list[str]:
-    return list(MARTS)
+def publish_marts(raw_gate: dict[str, object]) -> list[str]:
+    """Record the raw partitions this build took in; the next run's gates start after them."""
+    from zhongtai.quality.published import mark_published
+
+    published = mark_published(Settings(), raw_gate["ingest_dates"])  # type: ignore[arg-type]
+    return [day.isoformat() for day in published]
 
 
 @dag(
@@ -97,9 +112,16 @@ def publish_marts() -> list[str]:
 def build_warehouse() -> None:
     staging = dbt_layer("staging", ["models/staging"])
     warehouse = dbt_layer("warehouse", ["models/intermediate", "models/marts"])
-    gate_marts, gate_reconciliation = gate("marts"), gate("reconciliation")
-    gate("raw") >> staging >> gate("staging") >> warehouse >> [gate_marts, gate_reconciliation]
-    [gate_marts, gate_reconciliation] >> publish_marts()
+    gate_raw, gate_marts, gate_reconciliation = gate("raw"), gate("marts"), gate("reconciliation")
+    (
+        prepare_zones()
+        >> gate_raw
+        >> staging
+        >> gate("staging")
+        >> warehouse
+        >> [gate_marts, gate_reconciliation]
+    )
+    [gate_marts, gate_reconciliation] >> publish_marts(gate_raw)
 
 
 dag = build_warehouse()

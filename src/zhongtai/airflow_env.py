@@ -27,6 +27,10 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
             "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_dir.resolve()),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            # nothing phones home: no usage telemetry from Cosmos, dbt or Great Expectations
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "GX_ANALYTICS_ENABLED": "false",
             "ZHONGTAI_DATA_DIR": str(settings.data_dir.resolve()),
             "ZHONGTAI_ENV": settings.env,
         }

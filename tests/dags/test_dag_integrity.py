@@ -55,4 +55,4 @@ def test_build_warehouse_runs_every_dbt_model_between_gates(dagbag) -> None:
     assert "gate_staging" in dag.get_task("warehouse.list_entries.run").upstream_task_ids
     publish = dag.get_task("publish_marts")
     assert sorted(asset.name for asset in publish.outlets) == sorted(f"mart_{m}" for m in MARTS)
-    assert {"gate_marts", "gate_reconciliation"} == publish.upstream_task_ids
+    assert {"gate_raw", "gate_marts", "gate_reconciliation"} == publish.upstream_task_ids

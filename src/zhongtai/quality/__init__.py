@@ -1,1 +1,1 @@
-"""Quality gates: Great Expectations suites run between the warehouse layers."""
+"""Quality gates between the warehouse layers (Great Expectations, suites in expectations/)."""

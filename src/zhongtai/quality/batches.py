@@ -26,6 +26,7 @@ from zhongtai.landing.contracts import SOURCES
 from zhongtai.landing.rawzone import DATA_NAME
 from zhongtai.quality.suites import SuiteSpec, SuiteSpecError
 from zhongtai.settings import Settings
+from zhongtai.warehouse.dbt import release_duckdb
 from zhongtai.warehouse.marts import MARTS, mart_path
 
 if TYPE_CHECKING:
@@ -188,19 +189,21 @@ def duckdb_connection(
 
     temp_directory = settings.quality_dir / "duckdb_tmp"
     temp_directory.mkdir(parents=True, exist_ok=True)
-    config = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": DUCKDB_MEMORY_LIMIT,
         "threads": DUCKDB_THREADS,
         "temp_directory": str(temp_directory),
-        "TimeZone": "UTC",
     }
     if warehouse and not settings.warehouse_path.is_file():
         raise FileNotFoundError(
             f"no warehouse at {settings.warehouse_path}: build it first (zhongtai warehouse build)"
         )
+    if warehouse:
+        release_duckdb()
     database = str(settings.warehouse_path) if warehouse else ":memory:"
     connection = duckdb.connect(database, read_only=warehouse, config=config)
     try:
+        connection.execute("set TimeZone = 'UTC'")
         yield connection
     finally:
         connection.close()
@@ -227,29 +230,39 @@ def read_relation(
     query = f"select {', '.join(selected)} from {relation}"
     if where:
         query += f" where {where}"
-    table = connection.sql(query).fetch_arrow_table()
-    arrays = [
-        table.column(name) if name in wanted else pa.nulls(table.num_rows)
-        for name in types
-    ]
+    table = connection.sql(query).to_arrow_table()
+    arrays = [table.column(name) if name in wanted else pa.nulls(table.num_rows) for name in types]
     return arrow_to_pandas(pa.table(arrays, names=list(types)))
 
 
 def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
-    """Arrow-backed text and nulls and nullable booleans; numpy for numbers and times.
+    """Text as pandas' Arrow-backed ``str`` dtype, nulls as Arrow nulls, nullable booleans.
 
+    Validate such frames under ``text_stays_arrow()``: GX's regex and string checks
+    call ``astype(str)``, which is then a no-op instead of a copy into Python objects.
     Integers with nulls become float64, exact for every amount below 2**53 fen.
     """
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
     mapping = {
         pa.null(): pd.ArrowDtype(pa.null()),
-        pa.string(): pd.StringDtype("pyarrow"),
-        pa.large_string(): pd.StringDtype("pyarrow"),
+        pa.string(): text,
+        pa.large_string(): text,
         pa.bool_(): pd.BooleanDtype(),
     }
     return table.to_pandas(types_mapper=mapping.get, split_blocks=True, self_destruct=True)
+
+
+@contextmanager
+def text_stays_arrow() -> Iterator[None]:
+    """Within: ``astype(str)`` keeps Arrow-backed text (pandas' future string inference)."""
+    import pandas as pd
+
+    with pd.option_context("future.infer_string", True):
+        yield
 
 
 def _select_expression(column: str, type_: str) -> str:

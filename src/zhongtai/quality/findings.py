@@ -5,12 +5,16 @@ One line per unmet expectation, e.g.::
     raw.applications: expect_column_values_to_be_between(column='monthly_income_minor',
     min_value=0): 1 of 3,677 rows unexpected; sample rows: {'_batch_id': '9f…',
     'application_id': 'APP00000-0000007', 'monthly_income_minor': -120000}
+
+Values of a table's sensitive columns (identifiers and their pseudonyms) are redacted
+from results before GX stores or renders them: a privacy check that finds a national ID
+in clear must not copy it into logs, XComs and Data Docs.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -36,6 +40,53 @@ class Finding:
         return self.text
 
 
+def redact(validation: Any, sensitive_columns: Collection[str]) -> bool:
+    """Replace values of ``sensitive_columns`` in failing-row samples; True if any was."""
+    sensitive = set(sensitive_columns)
+    redacted = False
+    for result in validation.results:
+        details = result.result or {}
+        kwargs = result.expectation_config.kwargs
+        checked = {kwargs.get(name) for name in ("column", "column_A", "column_B")}
+        checked |= set(kwargs.get("column_list") or ())
+        if not details or not (checked & sensitive or _samples_hold(details, sensitive)):
+            continue
+        if checked & sensitive:
+            for key in ("partial_unexpected_list", "unexpected_list"):
+                if details.get(key):
+                    details[key] = [_redacted(value) for value in details[key]]
+            if details.get("partial_unexpected_counts"):
+                details["partial_unexpected_counts"] = [
+                    {**count, "value": _redacted(count.get("value"))}
+                    for count in details["partial_unexpected_counts"]
+                ]
+        for key in ("partial_unexpected_index_list", "unexpected_index_list"):
+            rows = details.get(key) or []
+            details[key] = [
+                {
+                    name: _redacted(value) if name in sensitive else value
+                    for name, value in row.items()
+                }
+                if isinstance(row, Mapping)
+                else row
+                for row in rows
+            ]
+        details.pop("unexpected_index_query", None)
+        redacted = True
+    return redacted
+
+
+def _samples_hold(details: Mapping[str, Any], sensitive: set[str]) -> bool:
+    rows = details.get("partial_unexpected_index_list") or []
+    return any(isinstance(row, Mapping) and sensitive & set(row) for row in rows)
+
+
+def _redacted(value: Any) -> str:
+    if isinstance(value, str):
+        return f"<redacted: {len(value)} characters>"
+    return "<redacted>"
+
+
 def findings(suite: str, validation: Any) -> list[Finding]:
     """The unmet expectations of a suite's validation result, critical ones first."""
     found = []
@@ -55,9 +106,7 @@ def findings(suite: str, validation: Any) -> list[Finding]:
     return sorted(found, key=lambda finding: not finding.is_critical)
 
 
-def describe(
-    suite: str, configuration: Any, result: Mapping[str, Any], exception_info: Any
-) -> str:
+def describe(suite: str, configuration: Any, result: Mapping[str, Any], exception_info: Any) -> str:
     arguments = {
         key: plain(value)
         for key, value in configuration.kwargs.items()
@@ -69,9 +118,8 @@ def describe(
     if error:
         return f"{text}: could not be evaluated: {error}"
     if "unexpected_count" in result:
-        text += (
-            f": {result['unexpected_count']:,} of {result.get('element_count') or 0:,} rows unexpected"
-        )
+        unexpected, rows = result["unexpected_count"], result.get("element_count") or 0
+        text += f": {unexpected:,} of {rows:,} rows unexpected"
         samples = _sample_rows(result)
         if samples:
             text += "; sample rows: " + ", ".join(repr(sample) for sample in samples)

@@ -20,8 +20,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zhongtai.quality.batches import Batch, Skipped, check_tables, layer_batches
-from zhongtai.quality.findings import Finding, findings
+from zhongtai.quality.batches import (
+    Batch,
+    Skipped,
+    check_tables,
+    layer_batches,
+    text_stays_arrow,
+)
+from zhongtai.quality.findings import Finding, findings, redact
 from zhongtai.quality.published import pending_ingest_dates
 from zhongtai.quality.suites import (
     EXPECTATIONS_DIR,
@@ -49,7 +55,8 @@ _SUMMARY_LINE_CHARS = 400
 
 
 def docs_index(settings: Settings) -> Path:
-    return settings.quality_dir / "data_docs" / "index.html"
+    """The Data Docs site's front page (absolute: it is printed in failure messages)."""
+    return (settings.quality_dir / "data_docs" / "index.html").resolve()
 
 
 @dataclass
@@ -65,6 +72,7 @@ class TableReport:
     skipped: str | None = None
     error: str | None = None
     seconds: float = 0.0
+    result_identifier: Any = None  # where GX stored the validation result
 
     @property
     def failures(self) -> list[str]:
@@ -183,6 +191,8 @@ def run_gate(
         if context is None:
             context = make_context(settings)
         reports.append(_validate_table(context, spec, item, run_name, run_time))
+    if context is not None:
+        build_docs(context, [report for report in reports if report.result_identifier])
     result = GateResult(layer, run_name, run_time, ingest_dates, reports, docs_index(settings))
     log = logger.info if result.success else logger.error
     log(
@@ -222,8 +232,10 @@ def _validate_table(
         f"{report.rows:,}",
         report.expectations,
     )
-    validation = validate_frame(context, spec, batch.table, frame, run_name, run_time)
+    identifier, validation = validate_frame(context, spec, batch.table, frame, run_name, run_time)
+    report.result_identifier = identifier
     del frame
+    _return_memory()
     report.findings = findings(suite, validation)
     report.seconds = round(time.perf_counter() - started, 2)
     logger.info(
@@ -244,15 +256,16 @@ def validate_frame(
     frame: pd.DataFrame,
     run_name: str,
     run_time: datetime,
-) -> Any:
-    """Run the checkpoint ``<layer>.<table>`` on ``frame``; return its validation result."""
+) -> tuple[Any, Any]:
+    """Run the checkpoint ``<layer>.<table>`` on ``frame``: (result identifier, result)."""
     import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.datasource.fluent import PandasDatasource
 
     name = spec.suite_name(table)
     suite = context.suites.add_or_update(build_suite(spec, table))
     datasource = context.data_sources.get(DATASOURCE)
+    assert isinstance(datasource, PandasDatasource)
     asset = (
         datasource.get_asset(name)
         if name in datasource.get_asset_names()
@@ -272,21 +285,61 @@ def validate_frame(
     id_columns = [column for column in spec.tables[table].id_columns if column in frame.columns]
     if id_columns:
         result_format["unexpected_index_column_names"] = id_columns
+    # No UpdateDataDocsAction: the gate builds Data Docs once for all its tables (each
+    # build recompiles the site's templates, ~1 s).
     checkpoint = context.checkpoints.add_or_update(
         gx.Checkpoint(
             name=name,
             validation_definitions=[definition],
             result_format=result_format,
-            actions=[UpdateDataDocsAction(name="update_data_docs", site_names=[DOCS_SITE])],
+            actions=[],
         )
     )
-    outcome = checkpoint.run(
-        batch_parameters={"dataframe": frame},
-        expectation_parameters=spec.parameter_values(run_time),
-        run_id=RunIdentifier(run_name=run_name, run_time=run_time),
+    try:
+        with text_stays_arrow():
+            outcome = checkpoint.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters=spec.parameter_values(run_time),
+                run_id=RunIdentifier(run_name=run_name, run_time=run_time),
+            )
+    finally:
+        _release_batches(datasource)
+    ((identifier, validation),) = outcome.run_results.items()
+    if redact(validation, spec.tables[table].sensitive_columns):
+        context.validation_results_store.set(identifier, validation)  # overwrite what GX kept
+    return identifier, validation
+
+
+def _return_memory() -> None:
+    """Hand a finished table's memory back before the next table is read."""
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+
+
+def _release_batches(datasource: Any) -> None:
+    """Drop the frames GX caches in the datasource's engine (held for the context's life):
+    otherwise every table validated stays in memory until the gate ends."""
+    batch_manager = datasource.get_execution_engine().batch_manager
+    batch_manager.reset_batch_cache()
+    batch_manager.batch_data_cache.clear()
+
+
+def build_docs(context: AbstractDataContext, reports: list[TableReport]) -> None:
+    """Render this run's validation results and suites into Data Docs, and the index."""
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
     )
-    (validation,) = outcome.run_results.values()
-    return validation
+
+    identifiers: list[Any] = [report.result_identifier for report in reports]
+    identifiers += [ExpectationSuiteIdentifier(name=report.suite) for report in reports]
+    try:
+        context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers)
+    except Exception:  # the findings matter more than their web pages
+        logger.exception("Data Docs could not be updated")
 
 
 def make_context(settings: Settings) -> AbstractDataContext:
@@ -301,6 +354,11 @@ def make_context(settings: Settings) -> AbstractDataContext:
         FilesystemStoreBackendDefaults,
         ProgressBarsConfig,
     )
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    # GX fingerprints each in-memory batch by hashing every row (a marker nothing reads):
+    # at a million applicants that is ~25 s and +1 GB per table. Never hash.
+    pandas_execution_engine.HASH_THRESHOLD = 0
 
     quality_dir = settings.quality_dir.resolve()
     stores = FilesystemStoreBackendDefaults(root_directory=str(quality_dir / "gx"))
@@ -315,7 +373,7 @@ def make_context(settings: Settings) -> AbstractDataContext:
                 "show_how_to_buttons": False,
                 "store_backend": {
                     "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(docs_index(settings).resolve().parent),
+                    "base_directory": str(docs_index(settings).parent),
                 },
                 "site_index_builder": {
                     "class_name": "DefaultSiteIndexBuilder",

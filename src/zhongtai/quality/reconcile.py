@@ -81,7 +81,9 @@ def raw_to_staging_sql(check: RawToStaging, settings: Settings) -> str:
         f",\n        sum({amount}) filter (where delivery_rank = 1) as raw_{amount}"
         for amount in check.amounts
     )
-    staging_sums = "".join(f",\n        sum({amount}) as staging_{amount}" for amount in check.amounts)
+    staging_sums = "".join(
+        f",\n        sum({amount}) as staging_{amount}" for amount in check.amounts
+    )
     amount_columns = "".join(
         f",\n    coalesce(raw.raw_{amount}, 0)::bigint as raw_{amount}"
         f",\n    coalesce(staging.staging_{amount}, 0)::bigint as staging_{amount}"
@@ -365,7 +367,7 @@ def reconciliation_frame(table: str, settings: Settings) -> pd.DataFrame:
     from zhongtai.quality.batches import arrow_to_pandas, duckdb_connection
 
     with duckdb_connection(settings, warehouse=True) as connection:
-        return arrow_to_pandas(connection.sql(reconciliation_sql(table, settings)).fetch_arrow_table())
+        return arrow_to_pandas(connection.sql(reconciliation_sql(table, settings)).to_arrow_table())
 
 
 def reconciliation_batch(table: str, settings: Settings) -> Batch | Skipped:
@@ -383,8 +385,11 @@ def reconciliation_batch(table: str, settings: Settings) -> Batch | Skipped:
 
 
 def _raw_relation(settings: Settings, source: str) -> str:
-    """The raw zone of a source, read exactly as dbt's sources read it."""
-    pattern = str((settings.raw_dir / source).resolve() / "*" / "*" / "*.parquet")
+    """The landed batches of a source, by the raw zone's layout (not a looser glob: a file
+    staging reads that landing did not write shows as a difference)."""
+    pattern = str(
+        (settings.raw_dir / source).resolve() / "ingest_date=*" / "batch_id=*" / DATA_NAME
+    )
     return (
         f"read_parquet('{_escape(pattern)}', hive_partitioning = true, "
         "hive_types = {'ingest_date': date, 'batch_id': varchar}, union_by_name = true)"

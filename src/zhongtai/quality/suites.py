@@ -37,7 +37,7 @@ EXPECTATIONS_DIR = Path(__file__).resolve().parents[3] / "expectations"
 
 Layer = Literal["raw", "staging", "marts", "reconciliation"]
 LAYERS: tuple[Layer, ...] = ("raw", "staging", "marts", "reconciliation")
-Severity = Literal["critical", "warning", "info"]
+SEVERITIES = ("critical", "warning", "info")  # critical fails the gate
 
 # Keys of an expectation entry that configure the expectation itself, not its arguments.
 _ENTRY_KEYS = ("type", "severity", "meta", "notes", "description")
@@ -67,7 +67,9 @@ class RunTimeParameter(BaseModel):
 
     def value(self, run_time: datetime) -> datetime:
         """Naive UTC, as the warehouse keeps timestamps (GX refuses to compare naive with aware)."""
-        hours = -self.hours_before_run if self.hours_before_run is not None else self.hours_after_run
+        hours = (
+            -self.hours_before_run if self.hours_before_run is not None else self.hours_after_run
+        )
         assert hours is not None
         return naive_utc(run_time) + timedelta(hours=hours)
 
@@ -79,6 +81,8 @@ class TableSpec(BaseModel):
 
     description: str = ""
     id_columns: tuple[str, ...] = ()
+    # Identifiers and pseudonyms: their values never appear in results, logs or Data Docs.
+    sensitive_columns: tuple[str, ...] = ()
     expectations: tuple[dict[str, Any], ...] = Field(min_length=1)
 
     def columns_used(self) -> list[str]:
@@ -126,7 +130,9 @@ def suite_path(layer: str, expectations_dir: Path = EXPECTATIONS_DIR) -> Path:
 def load_suite_spec(layer: str, expectations_dir: Path = EXPECTATIONS_DIR) -> SuiteSpec:
     """Read and check the suite of ``layer``; raise SuiteSpecError naming what is wrong."""
     if layer not in LAYERS:
-        raise SuiteSpecError(f"unknown quality layer {layer!r}; the layers are: {', '.join(LAYERS)}")
+        raise SuiteSpecError(
+            f"unknown quality layer {layer!r}; the layers are: {', '.join(LAYERS)}"
+        )
     path = suite_path(layer, expectations_dir)
     if not path.is_file():
         raise SuiteSpecError(f"{path}: no suite file for layer {layer!r}")
@@ -188,9 +194,11 @@ def _expectation(entry: Mapping[str, Any], where: str) -> Any:
     )
 
     if not isinstance(entry.get("type"), str):
-        raise SuiteSpecError(f"{where}: every expectation needs a 'type', e.g. expect_column_to_exist")
+        raise SuiteSpecError(
+            f"{where}: every expectation needs a 'type', e.g. expect_column_to_exist"
+        )
     severity = entry.get("severity", "critical")
-    if severity not in ("critical", "warning", "info"):
+    if severity not in SEVERITIES:
         raise SuiteSpecError(f"{where}: severity {severity!r} is not critical, warning or info")
     kwargs = {key: value for key, value in entry.items() if key not in _ENTRY_KEYS}
     try:

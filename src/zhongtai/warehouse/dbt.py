@@ -7,6 +7,7 @@ SparkSession lives in this process and is reused across invocations.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,20 +76,25 @@ def run_dbt(args: list[str], settings: Settings, target: Target = "duckdb") -> o
             [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
         )
         if target == "duckdb":
-            _release_duckdb()
+            release_duckdb()
     if not result.success:
         raise DbtFailed(_failure_summary(args, result))
     return result.result
 
 
-def _release_duckdb() -> None:
-    """Close dbt-duckdb's cached database so that this process (or another) can open it."""
+def release_duckdb() -> None:
+    """Close the warehouse if dbt-duckdb still holds it open in this process.
+
+    dbt-duckdb caches its database for the life of the process: after an in-process dbt
+    run (ours, or Cosmos's; `airflow dags test` runs every task in one process) nothing
+    else could open the file, not even read-only.
+    """
     import gc
 
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    DuckDBConnectionManager.close_all_connections()
-    gc.collect()
+    connections = sys.modules.get("dbt.adapters.duckdb.connections")
+    if connections is not None:
+        connections.DuckDBConnectionManager.close_all_connections()
+        gc.collect()
 
 
 def _failure_summary(args: list[str], result: object) -> str:

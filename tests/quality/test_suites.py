@@ -1,0 +1,134 @@
+"""The suite files: every one loads, covers its layer, and a wrong one is named precisely."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from zhongtai.landing.contracts import SOURCES, load_contract
+from zhongtai.quality.batches import STAGING_VIEWS, check_tables
+from zhongtai.quality.gates import run_gate
+from zhongtai.quality.reconcile import RECONCILIATIONS
+from zhongtai.quality.suites import (
+    LAYERS,
+    SuiteSpecError,
+    build_suite,
+    load_suite_spec,
+    parse_suite_spec,
+    suite_path,
+)
+from zhongtai.settings import Settings
+from zhongtai.warehouse.marts import MARTS
+
+COVERAGE = {
+    "raw": SOURCES,
+    "staging": tuple(STAGING_VIEWS),
+    "marts": MARTS,
+    "reconciliation": RECONCILIATIONS,
+}
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_every_suite_loads_and_covers_its_layer(layer: str) -> None:
+    spec = load_suite_spec(layer)
+    check_tables(spec, str(suite_path(layer)))
+    assert set(spec.tables) == set(COVERAGE[layer])
+    for table in spec.tables:
+        suite = build_suite(spec, table)
+        assert suite.name == f"{layer}.{table}"
+        assert len(suite.expectations) == len(spec.tables[table].expectations)
+
+
+def test_raw_schemas_are_the_contracts_as_landed() -> None:
+    spec = load_suite_spec("raw")
+    for source in SOURCES:
+        (schema,) = [
+            entry
+            for entry in spec.tables[source].expectations
+            if entry["type"] == "expect_table_columns_to_match_set"
+        ]
+        landed = [field.output_column for field in load_contract(source).fields]
+        assert set(schema["column_set"]) == {*landed, "_batch_id", "_loaded_at"}, source
+
+
+def test_every_pseudonym_column_is_checked_and_never_echoed() -> None:
+    """The privacy check: no identifier reaches the raw zone or staging in clear, and a
+    failing value of an identifier column is redacted from every report."""
+    for layer in ("raw", "staging"):
+        spec = load_suite_spec(layer)
+        checked = {
+            (table, entry["column"])
+            for table, table_spec in spec.tables.items()
+            for entry in table_spec.expectations
+            if entry.get("regex") == "^[0-9a-f]{64}$"
+        }
+        for source in SOURCES:
+            table = source if layer == "raw" else _staging_view(source)
+            for field in load_contract(source).fields:
+                if field.is_pseudonymised:
+                    assert (table, field.output_column) in checked, (layer, table, field.name)
+                    sensitive = spec.tables[table].sensitive_columns
+                    assert field.output_column in sensitive, (layer, table, field.name)
+
+
+def test_freshness_parameters_are_naive_utc_offsets_of_the_run() -> None:
+    spec = load_suite_spec("raw")
+    run_time = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    values = spec.parameter_values(run_time)
+    assert values["loaded_error_before"] == datetime(2026, 11, 20, 6, 0)
+    assert values["loaded_latest"] - values["loaded_warn_before"] == timedelta(hours=27)
+    assert all(value.tzinfo is None for value in values.values())
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        (
+            "{type: expect_column_values_to_not_be_nul, column: x}",
+            "expect_column_values_to_not_be_nul",
+        ),
+        ("{type: expect_column_values_to_be_between, colum: x, min_value: 0}", "colum"),
+        (
+            "{type: expect_column_values_to_not_be_null, column: x, severity: fatal}",
+            "severity 'fatal'",
+        ),
+        (
+            "{type: expect_column_max_to_be_between, column: x, min_value: {$PARAMETER: nope}}",
+            "'nope'",
+        ),
+        ("{column: x}", "needs a 'type'"),
+    ],
+)
+def test_a_wrong_expectation_names_file_table_and_position(entry: str, problem: str) -> None:
+    text = f"""
+layer: marts
+tables:
+  list_entries:
+    expectations:
+      - {{type: expect_column_to_exist, column: list_entry_id}}
+      - {entry}
+"""
+    with pytest.raises(SuiteSpecError) as failed:
+        parse_suite_spec(text, source="expectations/marts.yml")
+    message = str(failed.value)
+    assert "expectations/marts.yml: table 'list_entries', expectation #2" in message
+    assert problem in message
+
+
+def test_an_unknown_table_or_layer_is_refused(tmp_path: Path, world: Settings) -> None:
+    (tmp_path / "marts.yml").write_text(
+        "layer: marts\ntables:\n  list_entrie:\n    expectations:\n"
+        "      - {type: expect_column_to_exist, column: list_entry_id}\n"
+    )
+    with pytest.raises(SuiteSpecError, match=r"unknown marts table\(s\) \['list_entrie'\]"):
+        run_gate("marts", world, expectations_dir=tmp_path)
+    with pytest.raises(SuiteSpecError, match="unknown quality layer 'features'"):
+        run_gate("features", world)
+    with pytest.raises(SuiteSpecError, match="layer: Input should be"):
+        parse_suite_spec("layer: mart\ntables: {}\n")
+
+
+def _staging_view(source: str) -> str:
+    return next(view for view, of in STAGING_VIEWS.items() if of == source)
