@@ -14,7 +14,10 @@ between the layers:
    them) and emits the mart assets that the feature platform is scheduled on.
 
 A failing gate stops everything downstream, and names the expectation, the column and
-sample rows; the marts of the last good run stay as they were. Data Docs:
+sample rows. A bad batch stops at `gate_raw` or `gate_staging`, before any mart is
+rewritten: the marts of the last good run stay as they were. If `gate_marts` or
+`gate_reconciliation` fails, the new marts are not published (no asset event), so the
+feature platform keeps serving the last good ones. Data Docs:
 `<data dir>/quality/data_docs/index.html`.
 """
 

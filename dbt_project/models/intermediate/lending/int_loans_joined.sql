@@ -63,7 +63,8 @@ final as (
         loans.term_months,
         loans.apr_bps,
         loans.instalment_amount_minor,
-        instalments_summarised.observed_date,
+        -- a loan with no instalment due yet is observed as of its own delivery
+        coalesce(instalments_summarised.observed_date, loans.ingest_date) as observed_date,
         coalesce(instalments_summarised.instalments_due_count, 0) as instalments_due_count,
         coalesce(instalments_summarised.instalments_paid_count, 0) as instalments_paid_count,
         coalesce(instalments_summarised.amount_due_minor, 0) as amount_due_minor,
@@ -75,11 +76,9 @@ final as (
         instalments_summarised.first_instalment_max_days_past_due,
         instalments_summarised.reached_30_days_past_due_date,
         instalments_summarised.reached_90_days_past_due_date,
-        coalesce(
-            instalments_summarised.observed_date
-                >= {{ add_months('applications.applied_date', var('ever_90_dpd_window_months')) }},
-            false
-        ) as is_observation_complete,
+        coalesce(instalments_summarised.observed_date, loans.ingest_date)
+            >= {{ add_months('applications.applied_date', var('ever_90_dpd_window_months')) }}
+            as is_observation_complete,
         greatest(loans.ingest_date, coalesce(instalments_summarised.ingest_date, loans.ingest_date))
             as ingest_date
     from loans
