@@ -76,7 +76,8 @@ def main() -> None:
             }
     if "duckdb_wall_s" in result and "spark_wall_s" in result:
         result["spark_to_duckdb_wall_ratio"] = round(
-            float(result["spark_wall_s"]) / float(result["duckdb_wall_s"]), 2  # type: ignore[arg-type]
+            float(result["spark_wall_s"]) / float(result["duckdb_wall_s"]),
+            2,  # type: ignore[arg-type]
         )
     result["target"] = {"duckdb_wall_s": 300, "duckdb_peak_rss_mb": 6144}
     result["machine"] = describe_machine()
