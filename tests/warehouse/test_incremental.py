@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 
 from zhongtai.landing.land import land_delivery
 from zhongtai.settings import Settings
-from zhongtai.warehouse.dbt import run_dbt
+from zhongtai.warehouse.dbt import dbt_run_dir, run_dbt
 from zhongtai.warehouse.fingerprint import Fingerprint, parquet_fingerprint
 from zhongtai.warehouse.marts import MARTS, mart_path
 
@@ -45,3 +47,16 @@ def test_daily_runs_add_only_new_partitions_and_match_a_full_rebuild(settings: S
 
     run_dbt(["build", "--full-refresh"], settings)
     assert _marts(settings) == incremental  # incremental == rebuilt from scratch
+
+
+def test_dbt_docs_describe_every_mart(settings: Settings) -> None:
+    deliver_two_days(settings, applicants=200)
+    land_delivery(DAY_ONE, settings)
+    run_dbt(["build"], settings)
+    run_dbt(["docs", "generate"], settings)
+
+    target = dbt_run_dir(settings) / "target"
+    catalog = json.loads((target / "catalog.json").read_text())
+    documented = {node["metadata"]["name"] for node in catalog["nodes"].values()}
+    assert set(MARTS) <= documented
+    assert (target / "index.html").is_file()
