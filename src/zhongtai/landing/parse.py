@@ -219,22 +219,27 @@ def _locate_cast_failures(
     found = 0
     for start in range(0, len(values), CAST_SLICE):
         piece = values.slice(start, CAST_SLICE)
-        try:
-            piece.cast(target)
+        if _casts(piece, target):
             continue
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
         for offset, value in enumerate(piece):
-            try:
-                pa.array([value.as_py()], pa.string()).cast(target)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                shown = repr(value.as_py()) if field.pii == "none" else f"<{field.pii} redacted>"
-                yield Problem(
-                    "wrong_type",
-                    f"{shown} is not {EXPECTED_FORMAT[field.type]}",
-                    row=start + offset + 1,
-                    field=field.name,
-                )
-                found += 1
-                if found >= MAX_PROBLEMS:
-                    return
+            if _casts(pa.array([value.as_py()], pa.string()), target):
+                continue
+            shown = repr(value.as_py()) if field.pii == "none" else f"<{field.pii} redacted>"
+            yield Problem(
+                "wrong_type",
+                f"{shown} is not {EXPECTED_FORMAT[field.type]}",
+                row=start + offset + 1,
+                field=field.name,
+            )
+            found += 1
+            if found >= MAX_PROBLEMS:
+                return
+
+
+def _casts(values: pa.Array, target: pa.DataType) -> bool:
+    """Whether every value parses as ``target`` (Arrow signals a bad value by raising)."""
+    try:
+        values.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True

@@ -113,16 +113,16 @@ def simulate_chunk(
     return ChunkTables(tables, world.truth_table(chunk, application_id))
 
 
-def write_csv(table: pa.Table, path: Path) -> None:
+def write_csv(table: pa.Table, path: Path, *, quoting_style: str = "none") -> None:
     """Write a table as UTF-8 CSV with a plain header row, atomically (rename when done).
 
-    No value is ever quoted: the writer refuses any value holding a comma, quote or line
-    break, which the generator never produces.
+    By default no value is quoted: the writer refuses any value holding a comma, quote or
+    line break, which the generator never produces; real data passes ``"needed"``.
     """
     partial = path.with_name(path.name + ".partial")
     with partial.open("wb") as sink:
         sink.write((",".join(table.column_names) + "\n").encode())
-        options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
+        options = pa_csv.WriteOptions(include_header=False, quoting_style=quoting_style)
         pa_csv.write_csv(table, sink, options)
     os.replace(partial, path)
 

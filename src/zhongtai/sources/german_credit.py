@@ -7,13 +7,14 @@ imports pkg_resources, which recent setuptools no longer provides).
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from importlib.util import find_spec
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+
+from zhongtai.sources.generator import write_csv
 
 SOURCE = "partner_portfolio"
 RECORDS = 1000
@@ -81,10 +82,5 @@ def land_german_credit_file(inbox_dir: Path, delivery_date: date, partner_id: st
     folder = Path(inbox_dir) / delivery_date.isoformat() / SOURCE
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "part-00000.csv"
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as sink:
-        sink.write((",".join(table.column_names) + "\n").encode())
-        options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-        pa_csv.write_csv(table, sink, options)
-    os.replace(partial, path)
+    write_csv(table, path, quoting_style="needed")
     return path
