@@ -104,5 +104,15 @@ class Settings(BaseSettings):
         return self.data_dir / "quality"
 
     @cached_property
+    def features_dir(self) -> Path:
+        """Features computed beyond the marts (graph, list hits, velocity), as Parquet."""
+        return self.data_dir / "features"
+
+    @cached_property
+    def feast_dir(self) -> Path:
+        """Feast's file registry and its SQLite online store (default environment)."""
+        return self.data_dir / "feast"
+
+    @cached_property
     def airflow_home(self) -> Path:
         return self.data_dir / "airflow"

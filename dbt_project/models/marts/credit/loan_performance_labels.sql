@@ -29,6 +29,7 @@ final as (
                 then true
             when first_payment_default_date <= observed_date then false
         end as is_first_payment_default,
+        first_payment_default_date,
         case
             when reached_30_days_past_due_date <= ever_30_window_end_date then true
             when observed_date >= ever_30_window_end_date then false
