@@ -28,8 +28,8 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests dags bench
-	$(BIN)/ruff format --check src tests dags bench
+	$(BIN)/ruff check src tests dags bench feature_repo
+	$(BIN)/ruff format --check src tests dags bench feature_repo
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["dev", "test", "prod"]
+FeatureEnvironment = Literal["default", "scale"]
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder", "dev"})
 
@@ -28,6 +29,15 @@ class Settings(BaseSettings):
     env: Environment = "dev"
     data_dir: Path = Field(default=Path("var"), description="Root of every zone on disk.")
     dags_dir: Path = Field(default=Path("dags"), description="The Airflow DAGs of this project.")
+    feature_env: FeatureEnvironment = Field(
+        default="default",
+        description="Feast environment: default (DuckDB offline, SQLite online) or scale "
+        "(Spark offline, Redis online); same definitions, one feature_store yaml each.",
+    )
+    redis_connection: str = Field(
+        default="localhost:6379",
+        description="Redis online store for the scale environment, in Feast's form host:port[,db=N].",
+    )
 
     # Keys. In dev / test a local development keyring is created under data_dir/keys
     # when these are unset; in prod they must be supplied (env, secret manager).
