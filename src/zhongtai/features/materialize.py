@@ -31,7 +31,9 @@ def first_event_time(settings: Settings) -> datetime:
     import duckdb
 
     path = str(mart_path(settings, "application_features").resolve()).replace("'", "''")
-    [(first,)] = duckdb.sql(f"select min(applied_at) from read_parquet('{path}')").fetchall()
+    with duckdb.connect() as connection:
+        query = f"select min(applied_at) from read_parquet('{path}')"
+        [(first,)] = connection.execute(query).fetchall()
     if first is None:
         raise ValueError(f"no applications in {path}: build the warehouse first")
     return datetime.fromisoformat(str(first)).replace(tzinfo=UTC)

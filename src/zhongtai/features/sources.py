@@ -21,14 +21,23 @@ def parquet_source(
     from feast import FileSource
     from feast.infra.offline_stores.contrib.spark_offline_store.spark_source import SparkSource
 
-    common = {
-        "name": name,
-        "path": str(path.resolve()),
-        "timestamp_field": timestamp_field,
-        "description": description,
-        "owner": "data-engineering",
-        "tags": {"layer": "marts" if path.parent == settings.marts_dir else "features"},
-    }
+    path_text = str(path.resolve())
+    tags = {"layer": "marts" if path.parent == settings.marts_dir else "features"}
     if settings.feature_env == "scale":
-        return SparkSource(file_format="parquet", **common)
-    return FileSource(**common)
+        return SparkSource(
+            name=name,
+            path=path_text,
+            file_format="parquet",
+            timestamp_field=timestamp_field,
+            description=description,
+            owner="data-engineering",
+            tags=tags,
+        )
+    return FileSource(
+        name=name,
+        path=path_text,
+        timestamp_field=timestamp_field,
+        description=description,
+        owner="data-engineering",
+        tags=tags,
+    )
