@@ -10,7 +10,7 @@ DEMO_APPLICANTS ?= 5000
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv demo test lint bench airflow lock clean
+.PHONY: venv servers demo test lint bench airflow lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,10 +21,19 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)
 
+# Real servers for the tests that need one (the Redis online store), as Debian packages.
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+servers:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "installing redis-server (apt-get)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+			redis-server >/dev/null; }
+
 demo: $(STAMP)
 	$(BIN)/zhongtai demo --applicants $(DEMO_APPLICANTS)
 
-test: $(STAMP)
+test: $(STAMP) servers
 	$(BIN)/pytest
 
 lint: $(STAMP)

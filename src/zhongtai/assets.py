@@ -13,3 +13,10 @@ def raw_asset(source: str) -> Asset:
 def mart_asset(mart: str) -> Asset:
     """A validated mart, emitted by ``build_warehouse`` once every gate has passed."""
     return Asset(name=f"mart_{mart}", uri=f"x-zhongtai://marts/{mart}", group="marts")
+
+
+def feature_asset(service: str) -> Asset:
+    """A feature service materialised online, emitted by ``materialize_features``."""
+    return Asset(
+        name=f"features_{service}", uri=f"x-zhongtai://features/{service}", group="features"
+    )

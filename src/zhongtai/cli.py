@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 from typing import Annotated
 
@@ -19,6 +20,10 @@ keys_app = typer.Typer(help="Pseudonym and vault keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 warehouse_app = typer.Typer(help="The dbt warehouse over the raw zone.", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
+features_app = typer.Typer(
+    help="The feature platform (Feast): offline, online, push.", no_args_is_help=True
+)
+app.add_typer(features_app, name="features")
 console = Console()
 
 DateOption = Annotated[
@@ -146,6 +151,10 @@ def demo(
     run_dag_test("build_warehouse", delivery_date, settings)
     console.rule("warehouse")
     _print_warehouse(settings)
+    console.rule("5. Airflow: materialize_features (graph, risk indices, Feast online store)")
+    run_dag_test("materialize_features", delivery_date, settings)
+    console.rule("features")
+    _print_online_vector(settings, "credit_scoring_v1")
 
 
 @warehouse_app.command("build")
@@ -217,6 +226,72 @@ def _print_zones(settings: Settings) -> None:
     )
     for record in refused:
         console.print(f"  [red]{record.summary}")
+
+
+@features_app.command("build")
+def build_features() -> None:
+    """Graph features, risk indices, feast apply, materialise (outside Airflow; the DAG is
+    materialize_features)."""
+    from zhongtai.features.build import build_features as build
+
+    settings = Settings()
+    build(settings, progress=console.print)
+    _print_online_vector(settings, "credit_scoring_v1")
+
+
+@features_app.command("online")
+def online_features(
+    applicant_id: Annotated[str, typer.Argument(help="The applicant's pseudonym.")],
+    service: Annotated[str, typer.Option(help="Feature service.")] = "credit_scoring_v1",
+    device_id: Annotated[str | None, typer.Option(help="For services with device views.")] = None,
+    ip_range: Annotated[str | None, typer.Option(help="For services with IP range views.")] = None,
+) -> None:
+    """Print one applicant's online feature vector."""
+    from zhongtai.features.online import online_vector
+    from zhongtai.features.repo import open_store
+
+    entity = {"applicant_id": applicant_id, "device_id": device_id, "ip_range": ip_range}
+    vector = online_vector(
+        open_store(Settings()), service, {k: v for k, v in entity.items() if v is not None}
+    )
+    _print_vector(service, vector)
+
+
+@features_app.command(
+    "feast",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def feast(context: typer.Context) -> None:
+    """Run the Feast CLI on our repo and environment: `feast serve` (feature server, :6566),
+    `feast ui` (web UI, :8888), `feast feature-views list`, ..."""
+    import subprocess
+
+    from zhongtai.features.repo import feast_command, feast_environment
+
+    settings = Settings()
+    settings.feast_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **feast_environment(settings)}
+    command = feast_command(context.args, settings)
+    raise typer.Exit(subprocess.run(command, env=env, check=False).returncode)
+
+
+def _print_online_vector(settings: Settings, service: str) -> None:
+    from zhongtai.features.online import latest_application, online_vector
+    from zhongtai.features.repo import open_store
+
+    entity = latest_application(settings)
+    _print_vector(service, online_vector(open_store(settings), service, entity))
+    console.print(f"online store: {settings.feast_dir.resolve()} ({settings.feature_env})")
+    console.print(
+        "feature server: zhongtai features feast serve   web UI: zhongtai features feast ui"
+    )
+
+
+def _print_vector(service: str, vector: dict[str, object]) -> None:
+    table = Table("feature", "value", title=f"online vector, {service}")
+    for name, value in vector.items():
+        table.add_row(name, "[dim]null" if value is None else str(value))
+    console.print(table)
 
 
 @app.command(
