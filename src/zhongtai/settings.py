@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     )
     redis_connection: str = Field(
         default="localhost:6379",
-        description="Redis online store for the scale environment, in Feast's form host:port[,db=N].",
+        description="Redis online store (scale environment), as Feast takes it: host:port[,db=N].",
     )
 
     # Keys. In dev / test a local development keyring is created under data_dir/keys
