@@ -17,12 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from zhongtai.landing.land import BATCH_ID_COLUMN, LOADED_AT_COLUMN, land_delivery
+from tests.worlds import build_world
+from zhongtai.landing.land import BATCH_ID_COLUMN, LOADED_AT_COLUMN
 from zhongtai.landing.rawzone import DATA_NAME, batch_dir
 from zhongtai.settings import Settings
-from zhongtai.sources.generator import generate
-from zhongtai.sources.german_credit import land_german_credit_file
-from zhongtai.warehouse.dbt import run_dbt
 
 APPLICANTS = 300
 SEED = 11
@@ -38,10 +36,7 @@ def delivery_date() -> date:
 def world(tmp_path_factory: pytest.TempPathFactory, delivery_date: date) -> Settings:
     """Raw zone, warehouse and marts of a few hundred applicants; never modified by tests."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("quality-world") / "var", env="test")
-    generate(settings.inbox_dir, applicants=APPLICANTS, seed=SEED, delivery_date=delivery_date)
-    land_german_credit_file(settings.inbox_dir, delivery_date)
-    land_delivery(delivery_date, settings)
-    run_dbt(["run"], settings)
+    build_world(settings, applicants=APPLICANTS, seed=SEED, delivery_date=delivery_date)
     return settings
 
 
