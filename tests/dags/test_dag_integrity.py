@@ -56,3 +56,16 @@ def test_build_warehouse_runs_every_dbt_model_between_gates(dagbag) -> None:
     publish = dag.get_task("publish_marts")
     assert sorted(asset.name for asset in publish.outlets) == sorted(f"mart_{m}" for m in MARTS)
     assert {"gate_raw", "gate_marts", "gate_reconciliation"} == publish.upstream_task_ids
+
+
+def test_materialize_features_runs_on_validated_marts_and_emits_services(dagbag) -> None:
+    from zhongtai.features.build import FEATURE_SERVICES
+
+    dag = dagbag.dags["materialize_features"]
+    assert dag.task_ids == ["graph_features", "risk_indices", "apply_definitions", "materialize"]
+    scheduled_on = {asset.name for asset in dag.timetable.asset_condition.objects}
+    assert scheduled_on >= {"mart_application_features", "mart_identifier_edges"}
+    materialize = dag.get_task("materialize")
+    assert sorted(a.name for a in materialize.outlets) == sorted(
+        f"features_{service}" for service in FEATURE_SERVICES
+    )

@@ -6,14 +6,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from zhongtai.privacy.files import decrypt_file
-from zhongtai.privacy.vault import Vault
 
 from tests.landing.delivery import INGEST_DATE, application, write_delivery
 from zhongtai.landing.land import LandingRefused, land_source
 from zhongtai.landing.quarantine import read_quarantine
 from zhongtai.landing.rawzone import file_sha256, read_manifests
+from zhongtai.privacy.files import decrypt_file
 from zhongtai.privacy.keys import resolve_keyring
+from zhongtai.privacy.vault import Vault
 from zhongtai.settings import Settings
 
 
