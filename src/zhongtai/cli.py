@@ -279,12 +279,11 @@ def _print_online_vector(settings: Settings, service: str) -> None:
     from zhongtai.features.online import latest_application, online_vector
     from zhongtai.features.repo import open_store
 
-    entity = latest_application(settings)
+    entity = {"applicant_id": latest_application(settings)["applicant_id"]}
     _print_vector(service, online_vector(open_store(settings), service, entity))
-    console.print(f"online store: {settings.feast_dir.resolve()} ({settings.feature_env})")
-    console.print(
-        "feature server: zhongtai features feast serve   web UI: zhongtai features feast ui"
-    )
+    console.print(f"online store:   {settings.feast_dir.resolve()} ({settings.feature_env})")
+    console.print("feature server: zhongtai features feast serve")
+    console.print("web UI:         zhongtai features feast ui")
 
 
 def _print_vector(service: str, vector: dict[str, object]) -> None:
