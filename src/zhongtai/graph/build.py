@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from zhongtai.features.tables import feature_table_path
 from zhongtai.graph.features import features_on
 from zhongtai.graph.sql import REQUIRED_COLUMNS
 from zhongtai.settings import Settings
@@ -24,12 +25,11 @@ from zhongtai.warehouse.marts import mart_path
 
 log = logging.getLogger(__name__)
 
-GRAPH_FEATURES_FILE = "graph_features.parquet"
 DUCKDB_MEMORY_LIMIT = "2GB"
 
 
 def graph_features_path(settings: Settings) -> Path:
-    return settings.features_dir / GRAPH_FEATURES_FILE
+    return feature_table_path(settings, "graph_features")
 
 
 def build_graph_features(settings: Settings, *, memory_limit: str = DUCKDB_MEMORY_LIMIT) -> Path:
@@ -57,7 +57,7 @@ def build_graph_features(settings: Settings, *, memory_limit: str = DUCKDB_MEMOR
             features = features_on(connection)
         finally:
             connection.close()
-        partial = scratch / GRAPH_FEATURES_FILE
+        partial = scratch / target.name
         pq.write_table(features, partial, coerce_timestamps="us")
         os.replace(partial, target)
     finally:
