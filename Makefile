@@ -10,7 +10,7 @@ DEMO_APPLICANTS ?= 5000
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv servers demo test lint bench airflow lock clean
+.PHONY: venv servers demo test lint bench bench-world airflow lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,9 +41,23 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests dags bench feature_repo
 	$(BIN)/mypy
 
-bench: $(STAMP)
+# 1,000,000 applicants for the pipeline figures; 50,000 materialised for online latency.
+BENCH_DIR ?= var/bench
+bench: $(STAMP) servers
 	$(BIN)/python bench/landing.py
-	$(BIN)/python bench/warehouse.py
+	$(BIN)/python bench/warehouse.py --data-dir $(BENCH_DIR)/1m
+	$(BIN)/python bench/graph_lift.py --data-dir $(BENCH_DIR)/1m
+	ZHONGTAI_DATA_DIR=$(BENCH_DIR)/1m ZHONGTAI_ENV=test \
+		$(BIN)/zhongtai features build --no-materialize
+	$(BIN)/python bench/training_set.py --data-dir $(BENCH_DIR)/1m
+	ZHONGTAI_DATA_DIR=$(BENCH_DIR)/50k ZHONGTAI_ENV=test $(MAKE) bench-world APPLICANTS=50000
+	$(BIN)/python bench/online_latency.py --data-dir $(BENCH_DIR)/50k
+
+bench-world:
+	$(BIN)/zhongtai generate --applicants $(APPLICANTS)
+	$(BIN)/zhongtai land
+	$(BIN)/zhongtai warehouse build
+	$(BIN)/zhongtai features build --no-materialize
 
 # The Airflow UI on http://localhost:8080 (credentials are printed at start-up).
 airflow: $(STAMP)

@@ -229,14 +229,19 @@ def _print_zones(settings: Settings) -> None:
 
 
 @features_app.command("build")
-def build_features() -> None:
+def build_features(
+    materialize: Annotated[
+        bool, typer.Option(help="Load the online store (offline retrieval does not need it).")
+    ] = True,
+) -> None:
     """Graph features, risk indices, feast apply, materialise (outside Airflow; the DAG is
     materialize_features)."""
     from zhongtai.features.build import build_features as build
 
     settings = Settings()
-    build(settings, progress=console.print)
-    _print_online_vector(settings, "credit_scoring_v1")
+    build(settings, progress=console.print, materialize=materialize)
+    if materialize:
+        _print_online_vector(settings, "credit_scoring_v1")
 
 
 @features_app.command("online")

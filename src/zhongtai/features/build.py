@@ -36,11 +36,12 @@ def build_feature_tables(settings: Settings) -> dict[str, int]:
 
 
 def build_features(
-    settings: Settings, progress: Callable[[str], None] = print
+    settings: Settings, progress: Callable[[str], None] = print, *, materialize: bool = True
 ) -> list[Materialized]:
-    """Every step: feature tables, ``feast apply``, incremental materialisation."""
+    """Every step: feature tables, ``feast apply``, incremental materialisation (unless
+    ``materialize`` is false: offline retrieval needs no online store)."""
     for table, rows in build_feature_tables(settings).items():
         progress(f"{table}: {rows:,} rows")
     apply_definitions(settings)
     progress("feast apply: definitions registered")
-    return materialize_features(settings, progress=progress)
+    return materialize_features(settings, progress=progress) if materialize else []
