@@ -1,0 +1,312 @@
+"""Model specs: the ``ml/<family>.yml`` files a modeller edits, loaded as typed objects.
+
+A spec says what a model family reads (a feature service or a mart), its label, which
+features it must never use, the domain's monotone constraints, the selection thresholds,
+the algorithms and their hyper-parameters, the score scaling, how it is validated and
+the gates a challenger must pass to become champion. The code in ``zhongtai.ml`` takes
+its decisions from here and nowhere else.
+
+This module stays light (pydantic and yaml only): DAG files and the CLI import it.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import pairwise
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+ML_DIR = Path(__file__).resolve().parents[3] / "ml"
+
+Algorithm = Literal["scorecard", "lightgbm"]
+Filter = Literal["constant", "low_iv", "unstable", "correlated"]
+FILTERS: tuple[Filter, ...] = ("constant", "low_iv", "unstable", "correlated")
+Direction = Literal["increasing", "decreasing"]  # how the risk of default moves with a feature
+
+
+class SpecError(ValueError):
+    """A spec file that cannot be used: the message names the file and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSpec(_Strict):
+    """Where the modelling rows come from: a Feast feature service or one mart."""
+
+    feature_service: str | None = None
+    mart: str | None = None
+    key: str = Field(description="One row's identifier (never a feature).")
+    date_column: str | None = Field(
+        default=None, description="When the row happened: the out-of-time split's clock."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSpec:
+        if (self.feature_service is None) == (self.mart is None):
+            raise ValueError("give exactly one of feature_service or mart")
+        return self
+
+
+class FeaturesSpec(_Strict):
+    include: list[str] | None = Field(
+        default=None, description="The candidate features; none: every column of the source."
+    )
+    exclude: list[str] = Field(
+        default_factory=list, description="Columns that must never influence a score."
+    )
+    monotone: dict[str, Direction] = Field(
+        default_factory=dict,
+        description="Domain constraints: the risk of default rises (increasing) or falls "
+        "(decreasing) with the feature, all else equal. Enforced by both algorithms.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FeaturesSpec:
+        clash = sorted(set(self.monotone) & set(self.exclude))
+        if clash:
+            raise ValueError(f"{', '.join(clash)}: both excluded and constrained monotone")
+        if self.include is not None:
+            unknown = sorted(set(self.monotone) - set(self.include))
+            if unknown:
+                raise ValueError(f"monotone features not in include: {', '.join(unknown)}")
+            excluded = sorted(set(self.include) & set(self.exclude))
+            if excluded:
+                raise ValueError(f"{', '.join(excluded)}: both included and excluded")
+        return self
+
+
+class SelectionSpec(_Strict):
+    """Thresholds of the feature selection (see ``zhongtai.ml.features``)."""
+
+    min_iv: float = Field(ge=0, description="Drop a feature whose information value is lower.")
+    max_correlation: float = Field(
+        gt=0, le=1, description="Of two features correlated beyond this, drop the weaker."
+    )
+    max_psi: float = Field(
+        gt=0, description="Drop a feature whose PSI, development vs out of time, is higher."
+    )
+    prefer: list[str] = Field(
+        default_factory=list,
+        description="Of two correlated features, one listed here stays whatever its IV "
+        "(a ratio a policy reads, say, over the amount it is computed from).",
+    )
+
+
+class ScalingSpec(_Strict):
+    """Points = ``points`` at good:bad odds of ``odds``:1; ``pdo`` more points double them."""
+
+    points: float = Field(gt=0)
+    odds: float = Field(gt=0)
+    pdo: float = Field(gt=0)
+
+
+class BinningSpec(_Strict):
+    """optbinning's pre-binning and bin size limits, for every feature."""
+
+    max_n_prebins: int = Field(default=20, ge=2)
+    min_prebin_size: float = Field(default=0.05, gt=0, lt=1)
+    max_n_bins: int | None = Field(default=None, ge=2)
+    min_bin_size: float | None = Field(default=None, gt=0, lt=1)
+    monotonic_trend: str = Field(
+        default="auto_asc_desc",
+        description="optbinning's event-rate trend for numeric features without a declared "
+        "monotone direction.",
+    )
+
+
+class LogisticSpec(_Strict):
+    C: float = Field(default=1.0, gt=0)
+    max_iter: int = Field(default=1000, ge=1)
+
+
+class ScorecardSpec(_Strict):
+    filters: list[Filter] = Field(
+        default_factory=lambda: list(FILTERS), description="The selection filters it uses."
+    )
+    binning: BinningSpec = BinningSpec()
+    logistic_regression: LogisticSpec = LogisticSpec()
+
+
+class LightGBMSpec(_Strict):
+    filters: list[Filter] = Field(
+        default_factory=lambda: list(FILTERS), description="The selection filters it uses."
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="LGBMClassifier keyword arguments."
+    )
+
+    @model_validator(mode="after")
+    def _seed_comes_from_the_spec(self) -> LightGBMSpec:
+        managed = sorted({"random_state", "seed", "monotone_constraints"} & set(self.params))
+        if managed:
+            raise ValueError(
+                f"{', '.join(managed)}: set by the spec (seed, features.monotone), not here"
+            )
+        return self
+
+
+class AlgorithmsSpec(_Strict):
+    scorecard: ScorecardSpec | None = None
+    lightgbm: LightGBMSpec | None = None
+
+    def enabled(self) -> list[Algorithm]:
+        found: list[Algorithm] = []
+        if self.scorecard is not None:
+            found.append("scorecard")
+        if self.lightgbm is not None:
+            found.append("lightgbm")
+        return found
+
+
+class OutOfTimeSpec(_Strict):
+    months: int = Field(ge=1, description="The last months of labelled rows, held out.")
+
+
+class CrossValidationSpec(_Strict):
+    n_splits: int = Field(ge=2)
+    n_repeats: int = Field(ge=1)
+
+
+class ValidationSpec(_Strict):
+    out_of_time: OutOfTimeSpec | None = None
+    cross_validation: CrossValidationSpec | None = None
+
+    @model_validator(mode="after")
+    def _some_validation(self) -> ValidationSpec:
+        if self.out_of_time is None and self.cross_validation is None:
+            raise ValueError("give out_of_time, cross_validation or both")
+        return self
+
+
+class FairnessSpec(_Strict):
+    attribute: str = Field(description="The column the report is broken down by.")
+    bands: list[float] = Field(
+        min_length=2, description="Band edges, ascending: [a, b, c] gives [a, b) and [b, c)."
+    )
+    min_rows: int = Field(
+        default=30, ge=1, description="A band with fewer rows is reported, not compared."
+    )
+
+    @model_validator(mode="after")
+    def _ascending(self) -> FairnessSpec:
+        if any(b <= a for a, b in pairwise(self.bands)):
+            raise ValueError(f"bands must be strictly ascending, got {self.bands}")
+        return self
+
+
+class PromotionSpec(_Strict):
+    """What a challenger must show, out of time, to replace the champion."""
+
+    min_auc: float = Field(ge=0.5, le=1, description="The AUC any model must reach.")
+    min_auc_gain: float = Field(ge=0, description="AUC gain over the champion, at least.")
+    max_psi: float = Field(gt=0, description="Score PSI, development vs out of time, at most.")
+    max_fairness_gap: float = Field(
+        ge=0, le=1, description="Largest AUC difference between bands of the fairness attribute."
+    )
+
+
+class ModelSpec(_Strict):
+    """One model family: ``ml/<name>.yml``."""
+
+    name: str
+    description: str
+    owner: str
+    data: DataSpec
+    label: str
+    features: FeaturesSpec = FeaturesSpec()
+    selection: SelectionSpec
+    scaling: ScalingSpec
+    algorithm: Algorithm = Field(description="The family's chosen algorithm (the headline).")
+    algorithms: AlgorithmsSpec
+    validation: ValidationSpec
+    fairness: FairnessSpec | None = None
+    promotion: PromotionSpec | None = None
+    seed: int = Field(ge=0, description="Every random choice (splits, models) starts here.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelSpec:
+        if self.algorithm not in self.algorithms.enabled():
+            raise ValueError(
+                f"algorithm {self.algorithm!r} has no entry under algorithms "
+                f"(configured: {', '.join(self.algorithms.enabled()) or 'none'})"
+            )
+        reserved = {self.label, self.data.key}
+        if self.data.date_column is not None:
+            reserved.add(self.data.date_column)
+        if self.features.include is not None:
+            misused = sorted(reserved & set(self.features.include))
+            if misused:
+                raise ValueError(f"features.include holds {', '.join(misused)} (label/key/date)")
+        if self.validation.out_of_time is not None and self.data.date_column is None:
+            raise ValueError("validation.out_of_time needs data.date_column")
+        return self
+
+    def candidate_features(self, columns: list[str]) -> list[str]:
+        """The features this spec lets a model consider among ``columns``, in their order.
+
+        Raises KeyError naming the included features the columns lack.
+        """
+        reserved = {self.label, self.data.key, self.data.date_column, *self.features.exclude}
+        if self.features.include is None:
+            return [c for c in columns if c not in reserved]
+        missing = [c for c in self.features.include if c not in columns]
+        if missing:
+            raise KeyError(f"{self.name}: the data has no column {', '.join(missing)}")
+        return list(self.features.include)
+
+
+def spec_path(name: str) -> Path:
+    """``ml/<name>.yml``."""
+    return ML_DIR / f"{name}.yml"
+
+
+def load_spec(name_or_path: str | Path) -> ModelSpec:
+    """A spec by family name (``credit_pd``) or by path.
+
+    Raises SpecError naming the file, and for a bad value the field's dotted path.
+    """
+    path = Path(name_or_path)
+    if path.suffix not in (".yml", ".yaml"):
+        path = spec_path(str(name_or_path))
+    if not path.is_file():
+        known = sorted(p.stem for p in ML_DIR.glob("*.yml"))
+        raise SpecError(f"{path}: no such spec; the specs are: {', '.join(known)}")
+    try:
+        document = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise SpecError(f"{path}: not valid YAML: {error}") from error
+    if not isinstance(document, dict):
+        raise SpecError(f"{path}: expected a mapping of fields, got {type(document).__name__}")
+    try:
+        spec = ModelSpec.model_validate(document)
+    except ValidationError as error:
+        raise SpecError(_describe(path, error)) from error
+    if spec.name != path.stem:
+        raise SpecError(f"{path}: name: {spec.name!r} differs from the file name {path.stem!r}")
+    return spec
+
+
+def _describe(path: Path, error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        message = problem["msg"].removeprefix("Value error, ")
+        given = problem.get("input")
+        shown = "" if isinstance(given, dict | list) or given is None else f" (got {given!r})"
+        lines.append(f"{path}: {where}: {message}{shown}")
+    return "\n".join(lines)
+
+
+def points_to_odds(points: float, scaling: ScalingSpec) -> float:
+    """The good:bad odds a score stands for (the inverse of the PDO scaling)."""
+    return scaling.odds * 2 ** ((points - scaling.points) / scaling.pdo)
+
+
+def odds_to_points(odds: float, scaling: ScalingSpec) -> float:
+    """Points for good:bad odds: ``points + pdo * log2(odds / odds_at_points)``."""
+    return scaling.points + scaling.pdo * math.log2(odds / scaling.odds)

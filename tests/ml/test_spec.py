@@ -1,0 +1,109 @@
+"""Specs: the committed ones load; a wrong one is refused with the file and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from zhongtai.ml.spec import ML_DIR, SpecError, load_spec, odds_to_points, points_to_odds
+
+
+def _write(tmp_path: Path, name: str, document: object) -> Path:
+    path = tmp_path / f"{name}.yml"
+    path.write_text(yaml.safe_dump(document) if not isinstance(document, str) else document)
+    return path
+
+
+def _credit_pd() -> dict:
+    return yaml.safe_load((ML_DIR / "credit_pd.yml").read_text())
+
+
+def test_the_committed_specs_load() -> None:
+    credit = load_spec("credit_pd")
+    assert credit.data.feature_service == "credit_scoring_v1"
+    assert credit.label == "is_first_payment_default"
+    assert credit.algorithms.enabled() == ["scorecard", "lightgbm"]
+    assert (credit.scaling.points, credit.scaling.odds, credit.scaling.pdo) == (600, 50, 20)
+    assert credit.validation.out_of_time is not None and credit.promotion is not None
+    german = load_spec(ML_DIR / "german_credit.yml")
+    assert german.data.mart == "partner_portfolio_records" and german.label == "is_bad"
+    assert german.features.include is not None and len(german.features.include) == 20
+    cv = german.validation.cross_validation
+    assert cv is not None and (cv.n_splits, cv.n_repeats) == (5, 5)
+
+
+def test_a_missing_field_is_named_with_the_file(tmp_path: Path) -> None:
+    document = _credit_pd()
+    del document["label"]
+    path = _write(tmp_path, "credit_pd", document)
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    assert str(error.value) == f"{path}: label: Field required"
+
+
+def test_a_bad_value_is_named_by_its_dotted_path(tmp_path: Path) -> None:
+    document = _credit_pd()
+    document["scaling"]["pdo"] = -20
+    document["selection"]["max_correlation"] = 1.5
+    path = _write(tmp_path, "credit_pd", document)
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    message = str(error.value)
+    assert f"{path}: scaling.pdo: Input should be greater than 0 (got -20)" in message
+    assert f"{path}: selection.max_correlation: Input should be less than or equal to 1" in message
+
+
+def test_a_misspelt_key_is_refused_not_ignored(tmp_path: Path) -> None:
+    document = _credit_pd()
+    document["selection"]["min_vi"] = document["selection"].pop("min_iv")
+    path = _write(tmp_path, "credit_pd", document)
+    with pytest.raises(SpecError, match=r"selection\.min_vi: Extra inputs are not permitted"):
+        load_spec(path)
+
+
+def test_inconsistent_choices_are_refused(tmp_path: Path) -> None:
+    document = _credit_pd()
+    document["algorithm"] = "lightgbm"
+    del document["algorithms"]["lightgbm"]
+    path = _write(tmp_path, "credit_pd", document)
+    with pytest.raises(SpecError, match="algorithm 'lightgbm' has no entry under algorithms"):
+        load_spec(path)
+
+    document = _credit_pd()
+    document["features"]["exclude"].append("debt_to_income_ratio")
+    document["data"]["mart"] = "application_features"
+    path = _write(tmp_path, "credit_pd", document)
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    assert str(error.value).splitlines() == [
+        f"{path}: data: give exactly one of feature_service or mart",
+        f"{path}: features: debt_to_income_ratio: both excluded and constrained monotone",
+    ]
+
+    document = _credit_pd()
+    document["algorithms"]["lightgbm"]["params"]["random_state"] = 1
+    path = _write(tmp_path, "credit_pd", document)
+    with pytest.raises(SpecError, match=r"algorithms\.lightgbm: random_state: set by the spec"):
+        load_spec(path)
+
+
+def test_a_file_that_is_not_a_spec_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="not valid YAML"):
+        load_spec(_write(tmp_path, "broken", "name: [unclosed\n"))
+    with pytest.raises(SpecError, match="expected a mapping of fields, got list"):
+        load_spec(_write(tmp_path, "listed", "- a\n- b\n"))
+    document = _credit_pd()
+    with pytest.raises(SpecError, match="name: 'credit_pd' differs from the file name 'other'"):
+        load_spec(_write(tmp_path, "other", document))
+    with pytest.raises(SpecError, match="credit_dp.yml: no such spec; the specs are: .*credit_pd"):
+        load_spec("credit_dp")
+
+
+def test_pdo_scaling_round_trips() -> None:
+    scaling = load_spec("credit_pd").scaling
+    assert odds_to_points(50, scaling) == pytest.approx(600)
+    assert odds_to_points(100, scaling) == pytest.approx(620)
+    assert odds_to_points(25, scaling) == pytest.approx(580)
+    assert points_to_odds(640, scaling) == pytest.approx(200)
