@@ -50,6 +50,7 @@ bench: $(STAMP) servers
 	ZHONGTAI_DATA_DIR=$(BENCH_DIR)/1m ZHONGTAI_ENV=test \
 		$(BIN)/zhongtai features build --no-materialize
 	$(BIN)/python bench/training_set.py --data-dir $(BENCH_DIR)/1m
+	$(BIN)/python bench/german_credit.py --data-dir $(BENCH_DIR)/1m
 	ZHONGTAI_DATA_DIR=$(BENCH_DIR)/50k ZHONGTAI_ENV=test $(MAKE) bench-world APPLICANTS=50000
 	$(BIN)/python bench/online_latency.py --data-dir $(BENCH_DIR)/50k
 

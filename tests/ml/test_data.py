@@ -6,7 +6,6 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
 from tests.ml.frames import credit_rows, write_german_credit_mart
@@ -44,44 +43,19 @@ def test_labels_become_0_or_1_and_unobserved_ones_are_left_out() -> None:
 
 
 def test_credit_rows_come_from_the_feature_service_as_of_each_application(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    feature_world: Settings,
 ) -> None:
-    labels = pd.DataFrame(
-        {
-            "application_id": ["A3", "A1", "A2", "A4"],
-            "applicant_id": ["p2", "p1", "p1", "p3"],
-            "applied_at": pd.to_datetime(
-                ["2025-03-01 10:00", "2025-01-01 09:00", "2025-02-01 08:00", "2025-03-02 00:00"]
-            ),
-            "is_first_payment_default": [True, False, None, False],
-        }
-    )
-    path = mart_path(settings, "loan_performance_labels")
-    path.parent.mkdir(parents=True)
-    labels.to_parquet(path, index=False)
-    asked: dict[str, object] = {}
+    frame = load_frame(load_spec("credit_pd"), feature_world)
 
-    def training_set(settings_: Settings, service: str, entity_df: pd.DataFrame) -> pa.Table:
-        asked.update(service=service, entity_df=entity_df.copy())
-        income = entity_df["applicant_id"].map({"p1": 100, "p2": 200, "p3": 300})
-        return pa.Table.from_pandas(entity_df.assign(monthly_income_minor=income))
-
-    monkeypatch.setattr("zhongtai.features.training.training_set", training_set)
-    frame = load_frame(load_spec("credit_pd"), settings)
-
-    assert asked["service"] == "credit_scoring_v1"
-    entity_df = asked["entity_df"]
-    assert isinstance(entity_df, pd.DataFrame)
-    assert (entity_df["event_timestamp"] == entity_df["applied_at"]).all()
-    assert entity_df["application_id"].tolist() == ["A1", "A3", "A4"]  # labelled, in time order
-    assert list(frame.columns) == [
-        "application_id",
-        "applied_at",
-        "monthly_income_minor",
-        "is_first_payment_default",
-    ]
-    assert frame["monthly_income_minor"].tolist() == [100, 200, 300]
-    assert frame["is_first_payment_default"].tolist() == [0, 1, 0]
+    labels = pd.read_parquet(mart_path(feature_world, "loan_performance_labels"))
+    labelled = labels[labels["is_first_payment_default"].notna()]
+    assert sorted(frame["application_id"]) == sorted(labelled["application_id"])
+    assert frame["applied_at"].is_monotonic_increasing
+    assert set(frame["is_first_payment_default"]) <= {0, 1}
+    # each row holds the values of its own application, not the applicant's latest
+    applications = pd.read_parquet(mart_path(feature_world, "application_features"))
+    declared = applications.set_index("application_id")["monthly_income_minor"]
+    assert (frame["monthly_income_minor"] == frame["application_id"].map(declared)).all()
 
 
 def test_the_out_of_time_window_is_the_last_months() -> None:
