@@ -11,11 +11,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from zhongtai.environ import temporary_environ
 from zhongtai.settings import FeatureEnvironment, Settings
 
 if TYPE_CHECKING:
@@ -45,26 +44,12 @@ def feast_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-@contextmanager
-def _environment(variables: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def open_store(settings: Settings) -> FeatureStore:
     """The feature store of ``settings.feature_env`` (its yaml expanded with our paths)."""
     from feast import FeatureStore
 
     settings.feast_dir.mkdir(parents=True, exist_ok=True)
-    with _environment(feast_environment(settings)):
+    with temporary_environ(feast_environment(settings)):
         return FeatureStore(repo_path=str(FEATURE_REPO_DIR), fs_yaml_file=store_yaml(settings))
 
 

@@ -6,13 +6,11 @@ SparkSession lives in this process and is reused across invocations.
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
+from zhongtai.environ import temporary_environ
 from zhongtai.settings import Settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
@@ -52,26 +50,12 @@ def prepare_zones(settings: Settings) -> None:
         folder.mkdir(parents=True, exist_ok=True)
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def run_dbt(args: list[str], settings: Settings, target: Target = "duckdb") -> object:
     """Run ``dbt ARGS`` on ``target``; raise DbtFailed naming what failed."""
     from dbt.cli.main import dbtRunner
 
     prepare_zones(settings)
-    with _environment(dbt_environment(settings, target)):
+    with temporary_environ(dbt_environment(settings, target)):
         result = dbtRunner().invoke(
             [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
         )
