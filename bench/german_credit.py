@@ -17,7 +17,6 @@ machine.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 import warnings
@@ -25,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from machine import describe_machine
+from machine import describe_machine, write_results
 
 from zhongtai.ml.data import load_frame
 from zhongtai.ml.evaluate import cross_validate
@@ -71,8 +70,7 @@ def main() -> None:
         "wall_s": round(wall_s, 1),
         "machine": describe_machine(),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    write_results(RESULTS, result)
     summary = {a: (v["auc_mean"], v["auc_std"]) for a, v in validation["algorithms"].items()}
     print(f"{spec.name}: {len(frame)} rows; AUC mean, std by algorithm: {summary}")
 

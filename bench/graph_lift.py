@@ -18,7 +18,6 @@ comparison without the bureau inquiry features, a lender without bureau data.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -32,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import duckdb
 import numpy as np
 import pandas as pd
-from machine import describe_machine, run_measured
+from machine import describe_machine, run_measured, write_results
 
 from zhongtai.graph.build import build_graph_features, graph_features_path
 from zhongtai.graph.sql import FEATURE_COLUMNS
@@ -209,9 +208,7 @@ def main() -> None:
         "training_wall_s": round(time.perf_counter() - started, 1),
         "machine": describe_machine(),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_results(RESULTS, result)
 
 
 if __name__ == "__main__":

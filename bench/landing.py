@@ -9,7 +9,6 @@ split between generating and landing, rows per source and the machine.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -19,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from machine import describe_machine, peak_rss_mb
+from machine import describe_machine, peak_rss_mb, write_results
 
 from zhongtai.landing.land import land_delivery
 from zhongtai.settings import Settings
@@ -69,9 +68,7 @@ def main() -> None:
         "target": {"wall_s": 300, "peak_rss_mb": 4096},
         "machine": describe_machine(),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_results(RESULTS, result)
 
 
 if __name__ == "__main__":

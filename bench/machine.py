@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import resource
+from pathlib import Path
 
 import psutil
 
@@ -56,3 +58,10 @@ def _rss(process: psutil.Process) -> int:
         return int(process.memory_info().rss)
     except psutil.NoSuchProcess:
         return 0
+
+
+def write_results(path: Path, result: dict[str, object]) -> None:
+    """Write a benchmark's figures to ``bench/results/`` and show them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))

@@ -44,7 +44,7 @@ import duckdb
 import httpx
 import numpy as np
 import redis
-from machine import describe_machine
+from machine import describe_machine, write_results
 
 from zhongtai.features.materialize import materialize_features
 from zhongtai.features.repo import apply_definitions, feast_command, feast_environment, open_store
@@ -244,9 +244,7 @@ def main() -> None:
         result["machine"] = describe_machine()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_results(RESULTS, result)
 
 
 if __name__ == "__main__":

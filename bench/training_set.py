@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import duckdb
 import pandas as pd
-from machine import describe_machine, run_measured
+from machine import describe_machine, run_measured, write_results
 
 from zhongtai.features.repo import open_store
 from zhongtai.features.training import Lookup, service_lookups, training_set
@@ -171,9 +171,7 @@ def main() -> None:
         "load_average_at_start": round(load_average, 2),
         "machine": describe_machine(),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_results(RESULTS, result)
 
 
 if __name__ == "__main__":

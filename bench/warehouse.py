@@ -11,7 +11,6 @@ Each build runs in its own process; peak RSS is that of its whole process tree (
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import pyarrow.parquet as pq
-from machine import describe_machine, run_measured
+from machine import describe_machine, run_measured, write_results
 
 from zhongtai.landing.land import land_delivery
 from zhongtai.settings import Settings
@@ -81,9 +80,7 @@ def main() -> None:
         )
     result["target"] = {"duckdb_wall_s": 300, "duckdb_peak_rss_mb": 6144}
     result["machine"] = describe_machine()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_results(RESULTS, result)
     if args.data_dir is None:
         shutil.rmtree(data_dir, ignore_errors=True)
 
