@@ -218,6 +218,25 @@ def measure_features(
     )
 
 
+def _first_failed_filter(
+    feature: str,
+    evidence: FeatureEvidence,
+    selection: SelectionSpec,
+    filters: Collection[Filter],
+) -> tuple[Filter, str] | None:
+    """The first of the per-feature filters that drops ``feature``, and why; none if kept."""
+    iv, psi = evidence.iv, evidence.psi
+    if "constant" in filters and feature in evidence.constant:
+        return "constant", "one value in development"
+    if "low_iv" in filters and feature in iv and iv[feature] < selection.min_iv:
+        return "low_iv", f"IV {iv[feature]:.4f} < {selection.min_iv}"
+    if "unstable" in filters and feature in psi and psi[feature] > selection.max_psi:
+        return "unstable", (
+            f"PSI {psi[feature]:.4f} > {selection.max_psi} (development vs out of time)"
+        )
+    return None
+
+
 def decide(
     evidence: FeatureEvidence, selection: SelectionSpec, filters: Collection[Filter] = FILTERS
 ) -> SelectionReport:
@@ -229,35 +248,14 @@ def decide(
     decisions: dict[str, FeatureDecision] = {}
     remaining = []
     for feature in evidence.candidates:
-        if "constant" in filters and feature in evidence.constant:
-            decisions[feature] = FeatureDecision(
-                feature,
-                False,
-                "constant",
-                "one value in development",
-                iv=iv.get(feature),
-                psi=psi.get(feature),
-            )
-        elif "low_iv" in filters and feature in iv and iv[feature] < selection.min_iv:
-            decisions[feature] = FeatureDecision(
-                feature,
-                False,
-                "low_iv",
-                f"IV {iv[feature]:.4f} < {selection.min_iv}",
-                iv=iv.get(feature),
-                psi=psi.get(feature),
-            )
-        elif "unstable" in filters and feature in psi and psi[feature] > selection.max_psi:
-            decisions[feature] = FeatureDecision(
-                feature,
-                False,
-                "unstable",
-                f"PSI {psi[feature]:.4f} > {selection.max_psi} (development vs out of time)",
-                iv=iv.get(feature),
-                psi=psi.get(feature),
-            )
-        else:
+        dropped = _first_failed_filter(feature, evidence, selection, filters)
+        if dropped is None:
             remaining.append(feature)
+        else:
+            reason, detail = dropped
+            decisions[feature] = FeatureDecision(
+                feature, False, reason, detail, iv=iv.get(feature), psi=psi.get(feature)
+            )
 
     kept: list[str] = []
     by_strength = sorted(
