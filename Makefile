@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
-DEMO_APPLICANTS ?= 5000
+DEMO_APPLICANTS ?= 30000
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 

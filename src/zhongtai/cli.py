@@ -24,6 +24,11 @@ features_app = typer.Typer(
     help="The feature platform (Feast): offline, online, push.", no_args_is_help=True
 )
 app.add_typer(features_app, name="features")
+models_app = typer.Typer(
+    help="Credit and fraud models: training, the MLflow registry and its UI.",
+    no_args_is_help=True,
+)
+app.add_typer(models_app, name="models")
 console = Console()
 
 DateOption = Annotated[
@@ -130,7 +135,8 @@ def demo(
     applicants: Annotated[int, typer.Option(min=1, help="Applicants in the demo world.")] = 5000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
 ) -> None:
-    """Run the platform on the embedded default: generate, land, build the warehouse."""
+    """Run the platform on the embedded default: generate, land, build the warehouse,
+    materialise features, train and promote the models."""
     from zhongtai.airflow_env import run_dag_test
     from zhongtai.privacy.keys import resolve_keyring
 
@@ -155,6 +161,10 @@ def demo(
     run_dag_test("materialize_features", delivery_date, settings)
     console.rule("features")
     _print_online_vector(settings, "credit_scoring_v1")
+    console.rule("6. Airflow: train_models (MLflow runs, registry, promotion gate)")
+    run_dag_test("train_models", delivery_date, settings)
+    console.rule("models")
+    _print_champions(settings)
 
 
 @warehouse_app.command("build")
@@ -296,6 +306,77 @@ def _print_vector(service: str, vector: dict[str, object]) -> None:
     for name, value in vector.items():
         table.add_row(name, "[dim]null" if value is None else str(value))
     console.print(table)
+
+
+@models_app.command("train")
+def train_models(
+    families: Annotated[
+        list[str] | None, typer.Argument(help="Model families of ml/ (default: credit_pd fraud).")
+    ] = None,
+) -> None:
+    """Train, track, register and gate model families (outside Airflow; the DAG is
+    train_models)."""
+    from zhongtai.ml.retrain import retrain
+
+    settings = Settings()
+    for family in families or list(MODEL_FAMILIES):
+        retrain(family, settings, progress=console.print)
+    _print_champions(settings)
+
+
+@models_app.command("list")
+def list_models() -> None:
+    """Registered versions of each model family, their aliases and promotion outcome."""
+    _print_champions(Settings(), every_version=True)
+
+
+@models_app.command("ui")
+def models_ui(
+    port: Annotated[int, typer.Option(help="Port of the MLflow UI.")] = 5000,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+) -> None:
+    """The MLflow UI over the platform's tracking store and registry."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    settings = Settings()
+    settings.mlflow_dir.mkdir(parents=True, exist_ok=True)
+    mlflow = str(Path(sys.executable).parent / "mlflow")
+    command = [mlflow, "ui", "--backend-store-uri", settings.tracking_uri]
+    command += ["--host", host, "--port", str(port)]
+    raise typer.Exit(subprocess.run(command, check=False).returncode)
+
+
+MODEL_FAMILIES = ("credit_pd", "fraud")
+
+
+def _print_champions(settings: Settings, *, every_version: bool = False) -> None:
+    from zhongtai.ml.register import CHAMPION
+    from zhongtai.ml.track import use_mlflow
+
+    client = use_mlflow(settings)
+    table = Table("model", "version", "aliases", "algorithm", "promotion", "out-of-time AUC")
+    for family in MODEL_FAMILIES:
+        versions = client.search_model_versions(f"name = '{family}'")
+        for version in sorted(versions, key=lambda v: -int(v.version)):
+            aliases = list(getattr(version, "aliases", []) or [])
+            if not every_version and CHAMPION not in aliases:
+                continue
+            run = client.get_run(str(version.run_id))
+            algorithm = version.tags.get("algorithm", "")
+            auc = run.data.metrics.get(f"{algorithm}.out_of_time.auc")
+            table.add_row(
+                family,
+                version.version,
+                ", ".join(aliases),
+                algorithm,
+                version.tags.get("promotion", ""),
+                "" if auc is None else f"{auc:.4f}",
+            )
+    console.print(table)
+    console.print(f"tracking store: {settings.tracking_uri}")
+    console.print("MLflow UI:      zhongtai models ui  (http://127.0.0.1:5000)")
 
 
 @app.command(

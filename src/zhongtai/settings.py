@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         description="Feast environment: default (DuckDB offline, SQLite online) or scale "
         "(Spark offline, Redis online); same definitions, one feature_store yaml each.",
     )
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        description="MLflow tracking and registry store (e.g. postgresql://...); "
+        "default: SQLite under data_dir/mlflow.",
+    )
     redis_connection: str = Field(
         default="localhost:6379",
         description="Redis online store (scale environment), as Feast takes it: host:port[,db=N].",
@@ -126,3 +131,15 @@ class Settings(BaseSettings):
     @cached_property
     def airflow_home(self) -> Path:
         return self.data_dir / "airflow"
+
+    @cached_property
+    def mlflow_dir(self) -> Path:
+        """MLflow's SQLite store (when no tracking URI is set) and its run artifacts."""
+        return self.data_dir / "mlflow"
+
+    @cached_property
+    def tracking_uri(self) -> str:
+        """Where MLflow tracks runs and registers models."""
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{(self.mlflow_dir / 'mlflow.db').resolve()}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -10,19 +9,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from zhongtai.features.repo import apply_definitions
+from tests.worlds import copy_world
 from zhongtai.settings import Settings
 from zhongtai.warehouse.marts import mart_path
-
-
-def copy_world(world: Settings, target: Path, **changes: object) -> Settings:
-    """A copy of the world's marts and feature tables, its definitions applied afresh."""
-    settings = Settings(data_dir=target / "var", env="test", **changes)  # type: ignore[arg-type]
-    for folder in (world.marts_dir, world.features_dir):
-        shutil.copytree(folder, settings.data_dir / folder.name)
-    apply_definitions(settings)
-    return settings
-
 
 PLANTED_INCOME = 987_654_321
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.features.conftest import copy_world
+from tests.worlds import copy_world
 from zhongtai.features.materialize import materialize_features
 from zhongtai.features.online import latest_application, online_vector
 from zhongtai.features.repo import open_store

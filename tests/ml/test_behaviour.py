@@ -1,5 +1,6 @@
 """Model behaviour a borrower or a regulator would notice: the score falls as debt rises,
-all else equal, and fields that must not matter do not move it."""
+all else equal, the fraud score rises with ring membership, and fields that must not
+matter do not move either."""
 
 from __future__ import annotations
 
@@ -13,6 +14,26 @@ from tests.ml.conftest import Trained
 from zhongtai.ml.train import FittedModel
 
 DTI_GRID = np.round(np.linspace(0.0, 1.2, 13), 2).tolist()
+
+
+def ring_of(size: int) -> dict[str, float]:
+    """The graph features of an application whose component holds ``size`` applicants
+    sharing its device, phone, /24 network and address (``size`` 1: alone)."""
+    others = size - 1
+    return {
+        "component_size": size,
+        "neighbour_count": others,
+        "device_sharers_7d": others,
+        "device_sharers_30d": others,
+        "phone_sharers_7d": others,
+        "phone_sharers_30d": others,
+        "ip_range_sharers_7d": others,
+        "ip_range_sharers_30d": others,
+        "ring_score": 1 - 1 / size,  # all four identifier types shared
+    }
+
+
+RING_SIZES = [1, 2, 3, 5, 8, 12]
 
 
 def _scores_along(
@@ -70,3 +91,30 @@ def test_the_scorecard_ignores_a_column_of_noise(credit_pd: Trained) -> None:
     rows = credit_pd.out_of_time.head(300)
     shuffled = rows.assign(noise=np.random.default_rng(4).random(len(rows)) * 1000)
     assert np.array_equal(model.score(shuffled), model.score(rows))
+
+
+def test_the_fraud_score_rises_with_ring_membership(fraud: Trained) -> None:
+    model = fraud.result.models["lightgbm"]
+    assert {"ring_score", "component_size"} <= set(model.features)
+    rows = fraud.out_of_time.head(300)
+    probability = np.array([model.predict_pd(rows.assign(**ring_of(s))) for s in RING_SIZES])
+    assert (np.diff(probability, axis=0) >= -1e-12).all()  # never falls, for any applicant
+    assert (probability[-1] > probability[0]).all()  # and rises for every one of them,
+    assert probability[-1].mean() - probability[0].mean() > 0.5  # by far on average
+    # the ring score alone, all else as in the row, moves it the same way
+    alone = np.array([model.predict_pd(rows.assign(ring_score=v)) for v in (0.0, 0.5, 0.9)])
+    assert (np.diff(alone, axis=0) >= -1e-12).all()
+
+
+def test_age_and_the_key_do_not_move_the_fraud_score(fraud: Trained) -> None:
+    """Age is read for the fairness report only: fraud_detection_v1 does not serve it."""
+    model = fraud.result.models["lightgbm"]
+    assert "age_years" not in model.features
+    rows = fraud.out_of_time.head(300)
+    rng = np.random.default_rng(5)
+    changed = rows.assign(
+        age_years=rng.integers(18, 90, len(rows)),
+        application_id=rng.permutation(rows["application_id"].to_numpy()),
+        applied_at=rows["applied_at"] + pd.Timedelta(days=400),
+    )
+    assert np.array_equal(model.predict_pd(changed), model.predict_pd(rows))

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.ml.frames import credit_rows, write_german_credit_mart
+from zhongtai.features.tables import feature_table_path
 from zhongtai.ml.data import (
     cross_validation_splits,
     load_frame,
@@ -56,6 +57,51 @@ def test_credit_rows_come_from_the_feature_service_as_of_each_application(
     applications = pd.read_parquet(mart_path(feature_world, "application_features"))
     declared = applications.set_index("application_id")["monthly_income_minor"]
     assert (frame["monthly_income_minor"] == frame["application_id"].map(declared)).all()
+
+
+GRAPH_FEATURES = {
+    "ring_score",
+    "component_size",
+    "neighbour_count",
+    "neighbour_default_share",
+    "neighbour_blacklist_share",
+}
+JOIN_KEYS = {"applicant_id", "device_id", "ip_range"}
+
+
+def test_fraud_rows_join_device_and_network_features_and_drop_the_keys(
+    feature_world: Settings,
+) -> None:
+    spec = load_spec("fraud")
+    frame = load_frame(spec, feature_world)
+
+    candidates = spec.candidate_features(list(frame.columns))
+    assert set(candidates) >= GRAPH_FEATURES
+    assert JOIN_KEYS.isdisjoint(frame.columns)  # pseudonyms: never in the modelling rows
+    assert "age_years" not in candidates  # the fairness attribute, for the report only
+    assert frame[sorted(GRAPH_FEATURES)].notna().all().all()  # as of every application
+    # velocity is keyed on the application's device and network: each row gets the count
+    # of its own device's last hour (which includes itself)
+    applications = pd.read_parquet(mart_path(feature_world, "application_features"))
+    velocity = pd.read_parquet(feature_table_path(feature_world, "device_velocity"))
+    expected = applications.merge(velocity, on=["device_id", "applied_at"]).drop_duplicates(
+        "application_id"
+    )
+    by_application = expected.set_index("application_id")["device_applications_1h"]
+    assert (frame["device_applications_1h"] == frame["application_id"].map(by_application)).all()
+    assert (frame["ip_range_applications_1h"] >= 1).all()
+    ages = applications.set_index("application_id")["age_years"]
+    assert (frame["age_years"] == frame["application_id"].map(ages)).all()
+
+
+def test_a_feature_the_service_does_not_serve_is_refused(feature_world: Settings) -> None:
+    spec = load_spec("fraud")
+    careless = spec.model_copy(
+        update={"features": spec.features.model_copy(update={"exclude": []})}
+    )
+    refusal = r"fraud_detection_v1 does not serve age_years, .* add it to features\.exclude"
+    with pytest.raises(ValueError, match=refusal):
+        load_frame(careless, feature_world)
 
 
 def test_the_out_of_time_window_is_the_last_months() -> None:

@@ -10,6 +10,7 @@ from scipy.stats import ks_2samp
 from tests.ml.conftest import Trained
 from zhongtai.ml.evaluate import (
     auc,
+    auprc,
     brier,
     calibration_table,
     cross_validate,
@@ -17,6 +18,8 @@ from zhongtai.ml.evaluate import (
     fairness_report,
     gini,
     ks,
+    review_metrics,
+    review_threshold,
     score_psi,
 )
 from zhongtai.ml.spec import CrossValidationSpec, FairnessSpec
@@ -32,6 +35,57 @@ def test_discrimination_on_a_small_example() -> None:
     # cumulative shares at 0.1: goods 1/2, bads 0; at 0.4: goods 1, bads 1/2
     assert ks(Y, PD) == pytest.approx(0.5)
     assert brier(Y, PD) == pytest.approx((0.01 + 0.16 + 0.4225 + 0.04) / 4)
+
+
+def test_auprc_on_small_examples() -> None:
+    # ranked 0.8 (default), 0.4, 0.35 (default), 0.1: precision 1 at the first default
+    # and 2/3 at the second, averaged over the two
+    assert auprc(Y, PD) == pytest.approx((1 + 2 / 3) / 2)
+    # tied rows count together: at 0.5, precision 1/2 for half the recall; at 0.2, 2/3
+    assert auprc(np.array([1, 0, 1]), np.array([0.5, 0.5, 0.2])) == pytest.approx(
+        0.5 * 0.5 + 0.5 * 2 / 3
+    )
+    # a score that knows nothing gets the positive rate, where its AUC is 0.5 at any rate
+    rng = np.random.default_rng(2)
+    y = rng.random(20_000) < 0.05
+    noise = rng.random(20_000)
+    assert auprc(y, noise) == pytest.approx(y.mean(), abs=0.01)
+    assert auc(y, noise) == pytest.approx(0.5, abs=0.03)
+    with pytest.raises(ValueError, match="at least one positive"):
+        auprc(np.array([0, 0]), np.array([0.1, 0.2]))
+
+
+def test_the_review_threshold_fills_the_budget_and_no_more() -> None:
+    scores = np.random.default_rng(3).random(10_000)
+    for rate in (0.05, 0.123, 0.5):
+        threshold = review_threshold(scores, rate)
+        assert (scores >= threshold).sum() == round(rate * scores.size)
+    # 30 rows share the score at the edge of a 5% budget of 100 rows: sending them all
+    # would exceed it, so none of them go and the budget is not filled
+    tied = np.concatenate([np.linspace(0.9, 0.99, 80), np.full(30, 0.5), np.zeros(1890)])
+    threshold = review_threshold(tied, 0.05)
+    assert threshold == pytest.approx(0.9) and (tied >= threshold).sum() == 80
+    with pytest.raises(ValueError, match="highest score is held by 300 of 2000 rows"):
+        review_threshold(np.concatenate([np.ones(300), np.zeros(1700)]), 0.05)
+    with pytest.raises(ValueError, match=r"review rate must be in \(0, 1\), got 1.5"):
+        review_threshold(scores, 1.5)
+
+
+def test_review_metrics_count_what_the_threshold_sends() -> None:
+    y = np.array([1, 0, 1, 0, 0, 1, 0, 0, 0, 0])
+    probability = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
+    # at 0.6: four rows reviewed, holding two of the three positives
+    assert review_metrics(y, probability, 0.6) == {
+        "threshold": 0.6,
+        "rows_reviewed": 4,
+        "review_rate": 0.4,
+        "positives_reviewed": 2,
+        "recall": pytest.approx(2 / 3, abs=1e-6),
+        "precision": 0.5,
+    }
+    nobody = review_metrics(y, probability, 0.95)
+    assert nobody["rows_reviewed"] == 0 and nobody["precision"] is None
+    assert nobody["recall"] == 0.0
 
 
 def test_ks_and_gini_agree_with_their_definitions_on_random_scores() -> None:
@@ -79,6 +133,9 @@ def test_fairness_by_age_band() -> None:
     # a band smaller than min_rows is reported, not compared
     fewer = fairness_report(y, probability, age, fairness.model_copy(update={"min_rows": 3}))
     assert fewer["bands"][2]["auc"] == 0.0 and fewer["auc_gap"] == 0.5
+    # so is a band with fewer defaulters (or non-defaulters) than min_events
+    thin = fairness_report(y, probability, age, fairness.model_copy(update={"min_events": 2}))
+    assert thin["bands"][2]["auc"] == 0.0 and thin["auc_gap"] == 0.5
 
 
 def test_an_out_of_time_evaluation_reports_everything(credit_pd: Trained) -> None:
@@ -97,6 +154,29 @@ def test_an_out_of_time_evaluation_reports_everything(credit_pd: Trained) -> Non
     assert metrics["score_psi"] < 0.1  # the same population, a few months on
     assert sum(row["rows"] for row in metrics["calibration"]) == metrics["rows"]
     assert metrics["fairness"]["attribute"] == "age_years"
+
+
+def test_a_fraud_evaluation_reports_recall_at_the_review_budget(fraud: Trained) -> None:
+    model = fraud.result.models["lightgbm"]
+    assert fraud.spec.review is not None
+    rate = fraud.spec.review.rate
+    threshold = review_threshold(model.predict_pd(fraud.development), rate)
+    metrics = evaluate_model(
+        model,
+        fraud.out_of_time,
+        fraud.spec.label,
+        reference_scores=model.score(fraud.development),
+        fairness=fraud.spec.fairness,
+        review_threshold=threshold,
+    )
+    review = metrics["review"]
+    assert review["threshold"] == threshold
+    assert abs(review["review_rate"] - rate) < 0.02  # the budget, a few months on
+    # reviewing 5% finds far more than 5% of the positives: the rings
+    assert review["recall"] > 5 * rate and review["precision"] > 5 * metrics["default_rate"]
+    assert metrics["auprc"] > 3 * metrics["default_rate"]
+    assert metrics["fairness"]["attribute"] == "age_years"
+    assert "review" not in evaluate_model(model, fraud.out_of_time, fraud.spec.label)
 
 
 def test_cross_validation_runs_the_training_path(german_credit: Trained) -> None:

@@ -34,6 +34,36 @@ def test_the_committed_specs_load() -> None:
     assert cv is not None and (cv.n_splits, cv.n_repeats) == (5, 5)
 
 
+def test_the_fraud_spec_reads_the_graph_and_sets_a_review_budget() -> None:
+    fraud = load_spec("fraud")
+    assert fraud.data.feature_service == "fraud_detection_v1"
+    assert fraud.label == "is_first_payment_default"  # the rings' first-payment default
+    assert fraud.algorithm == "lightgbm" and fraud.algorithms.enabled() == ["lightgbm"]
+    assert fraud.review is not None and fraud.review.rate == 0.05
+    assert fraud.features.monotone["ring_score"] == "increasing"
+    assert fraud.fairness is not None and fraud.fairness.attribute in fraud.features.exclude
+    assert load_spec("credit_pd").review is None  # a credit score sends no one to review
+
+
+@pytest.mark.parametrize(
+    ("rate", "message"),
+    [
+        (0, "review.rate: Input should be greater than 0 (got 0)"),
+        (1, "review.rate: Input should be less than 1 (got 1)"),
+        ("many", "review.rate: Input should be a valid number"),
+    ],
+)
+def test_a_review_rate_outside_0_and_1_is_refused(
+    tmp_path: Path, rate: object, message: str
+) -> None:
+    document = yaml.safe_load((ML_DIR / "fraud.yml").read_text())
+    document["review"]["rate"] = rate
+    path = _write(tmp_path, "fraud", document)
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    assert f"{path}: {message}" in str(error.value)
+
+
 def test_a_missing_field_is_named_with_the_file(tmp_path: Path) -> None:
     document = _credit_pd()
     del document["label"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -84,3 +86,19 @@ def test_what_a_run_records_is_plain_data(credit_pd: Trained) -> None:
         json.dumps(result.selections[algorithm].to_dict(), allow_nan=False)
     assert result.rows_development == len(credit_pd.development)
     assert 0 < result.default_rate_development < 1
+
+
+def test_weighting_the_rare_class_keeps_probabilities_calibrated(fraud: Trained) -> None:
+    model = fraud.result.models["lightgbm"]
+    y = fraud.development[fraud.spec.label]
+    weight = model.details["positive_weight"]
+    assert weight == pytest.approx((y == 0).sum() / (y == 1).sum())  # is_unbalance
+    assert model.log_odds_offset == pytest.approx(-math.log(weight))
+    probability = model.predict_pd(fraud.development)
+    # corrected, the mean probability is near the observed rate (trees with regularised
+    # leaves make the correction approximate), far from the weighted one
+    assert probability.mean() == pytest.approx(y.mean(), rel=0.4)
+    weighted = replace(model, log_odds_offset=0.0).predict_pd(fraud.development)
+    assert weighted.mean() > 3 * y.mean()
+    # and the ranking is the weighted model's
+    assert (np.argsort(probability, kind="stable") == np.argsort(weighted, kind="stable")).all()

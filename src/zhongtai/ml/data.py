@@ -1,17 +1,22 @@
 """Modelling rows: what a spec trains on, read from the platform, and how it is split.
 
-- A spec with a ``feature_service`` (credit_pd) trains on labelled applications: the
-  ``loan_performance_labels`` mart gives each loan's application and its label, and the
-  service's features come point in time, as of the application, from
-  ``zhongtai.features.training.training_set`` (the same join Feast does).
+- A spec with a ``feature_service`` (credit_pd, fraud) trains on labelled applications:
+  the ``loan_performance_labels`` mart gives each loan's application and its label, the
+  ``application_features`` mart the application's join keys (applicant, device, IP range:
+  whichever the service's views are keyed on), and the service's features come point in
+  time, as of the application, from ``zhongtai.features.training.training_set`` (the same
+  join Feast does). The join keys are pseudonyms, never features: they leave the frame.
 - A spec with a ``mart`` (german_credit) trains on the mart's rows as they are.
 
+The fairness attribute is read for the report whether or not the model may use it: when
+the service does not serve it (fraud has no age), it comes from the application mart, and
+the spec must exclude it, since a model can only use what its service serves online.
 Rows without an observable label are left out; the label becomes 0 / 1.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,16 +26,32 @@ from zhongtai.settings import Settings
 from zhongtai.warehouse.marts import mart_path
 
 LABELS_MART = "loan_performance_labels"
+APPLICATIONS_MART = "application_features"  # one row per application: its join keys
 EVENT_TIMESTAMP = "event_timestamp"
 
 
 def load_frame(spec: ModelSpec, settings: Settings) -> pd.DataFrame:
-    """The spec's modelling rows: key, date (if any), features, label; sorted by date, key."""
+    """The spec's modelling rows: key, date (if any), features, the fairness attribute (if
+    any), label; sorted by date, key."""
     if spec.data.mart is not None:
         frame = mart_frame(settings, spec.data.mart, spec.label)
     else:
         assert spec.data.feature_service is not None  # the spec validates one of the two
-        frame = service_frame(settings, spec.data.feature_service, spec.label, spec.data.key)
+        service = spec.data.feature_service
+        frame = service_frame(
+            settings,
+            service,
+            spec.label,
+            spec.data.key,
+            carry=[spec.fairness.attribute] if spec.fairness else [],
+        )
+        _, served = service_columns(settings, service)
+        unserved = [f for f in spec.candidate_features(list(frame.columns)) if f not in served]
+        if unserved:
+            raise ValueError(
+                f"{spec.name}: {service} does not serve {', '.join(unserved)}, so a model "
+                "using it could not be scored online: add it to features.exclude"
+            )
     missing = [
         c for c in (spec.data.key, spec.data.date_column, spec.label) if c and c not in frame
     ]
@@ -51,28 +72,57 @@ def mart_frame(settings: Settings, mart: str, label: str) -> pd.DataFrame:
     return with_binary_label(frame, label)
 
 
-def service_frame(settings: Settings, service: str, label: str, key: str) -> pd.DataFrame:
+def service_columns(settings: Settings, service: str) -> tuple[list[str], list[str]]:
+    """The join keys ``service``'s views are keyed on (sorted) and its features."""
+    from zhongtai.features.repo import open_store
+    from zhongtai.features.training import service_lookups
+
+    lookups, features = service_lookups(open_store(settings), service)
+    join_keys = sorted({entity for lookup in lookups for _, entity in lookup.join_keys})
+    return join_keys, features
+
+
+def service_frame(
+    settings: Settings,
+    service: str,
+    label: str,
+    key: str,
+    carry: Sequence[str] = (),
+) -> pd.DataFrame:
     """Labelled applications with ``service``'s features as of each application.
 
-    Columns: ``key`` (application_id), ``applied_at``, the service's features, ``label``.
+    Columns: ``key`` (application_id), ``applied_at``, the service's features, the
+    ``carry`` columns the service does not serve (from the application mart, as of the
+    application: the fairness attribute), ``label``. The join keys are left out.
     """
     import duckdb
+    import pyarrow.parquet as pq
 
     from zhongtai.features.training import training_set
 
-    path = mart_path(settings, LABELS_MART)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: the {LABELS_MART} mart is not built")
+    labels, applications = (mart_path(settings, m) for m in (LABELS_MART, APPLICATIONS_MART))
+    for mart, path in ((LABELS_MART, labels), (APPLICATIONS_MART, applications)):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: the {mart} mart is not built")
+    join_keys, features = service_columns(settings, service)
+    carried = [c for c in carry if c not in features and c not in join_keys]
+    absent = sorted({*join_keys, *carried} - set(pq.read_schema(applications).names))
+    if absent:
+        raise KeyError(
+            f"{applications}: no column {', '.join(absent)}; wanted for each application "
+            f"as a join key of {service} or carried beside its features"
+        )
+    picked = "".join(f', a."{c}"' for c in (*join_keys, *carried))
     with duckdb.connect() as connection:
         labelled = connection.execute(
-            f'select "{key}", applicant_id, applied_at, "{label}" from read_parquet(?) '
-            f'where "{label}" is not null order by applied_at, "{key}"',
-            [str(path)],
+            f'select l."{key}", l.applied_at{picked}, l."{label}" '
+            "from read_parquet(?) as l join read_parquet(?) as a using (application_id) "
+            f'where l."{label}" is not null order by l.applied_at, l."{key}"',
+            [str(labels), str(applications)],
         ).df()
     entity_df = labelled.assign(**{EVENT_TIMESTAMP: labelled["applied_at"]})
     rows = training_set(settings, service, entity_df).to_pandas()
-    rows = rows.drop(columns=[EVENT_TIMESTAMP, "applicant_id"])
-    ordered = [key, "applied_at", *[c for c in rows if c not in (key, "applied_at", label)], label]
+    ordered = [key, "applied_at", *features, *carried, label]
     return with_binary_label(rows[ordered], label)
 
 

@@ -2,9 +2,10 @@
 
 A spec says what a model family reads (a feature service or a mart), its label, which
 features it must never use, the domain's monotone constraints, the selection thresholds,
-the algorithms and their hyper-parameters, the score scaling, how it is validated and
-the gates a challenger must pass to become champion. The code in ``zhongtai.ml`` takes
-its decisions from here and nowhere else.
+the algorithms and their hyper-parameters, the score scaling, how it is validated, the
+manual-review budget its threshold is set by (fraud) and the gates a challenger must pass
+to become champion. The code in ``zhongtai.ml`` takes its decisions from here and nowhere
+else.
 
 This module stays light (pydantic and yaml only): DAG files and the CLI import it.
 """
@@ -191,12 +192,32 @@ class FairnessSpec(_Strict):
     min_rows: int = Field(
         default=30, ge=1, description="A band with fewer rows is reported, not compared."
     )
+    min_events: int = Field(
+        default=1,
+        ge=1,
+        description="A band with fewer positives (defaults) or negatives is reported, not "
+        "compared: an AUC on a handful of defaulters is noise, not evidence.",
+    )
 
     @model_validator(mode="after")
     def _ascending(self) -> FairnessSpec:
         if any(b <= a for a, b in pairwise(self.bands)):
             raise ValueError(f"bands must be strictly ascending, got {self.bands}")
         return self
+
+
+class ReviewSpec(_Strict):
+    """The manual-review budget of a family whose score sends applications to review (fraud).
+
+    The fraud team can look at a fixed share of applications, not at every one above a
+    probability: so the threshold is set by the budget, as the score that sends ``rate`` of
+    the development applications to review, and reported out of time (rate reached,
+    recall, precision).
+    """
+
+    rate: float = Field(
+        gt=0, lt=1, description="Share of applications the review team can take, in (0, 1)."
+    )
 
 
 class PromotionSpec(_Strict):
@@ -225,6 +246,7 @@ class ModelSpec(_Strict):
     algorithms: AlgorithmsSpec
     validation: ValidationSpec
     fairness: FairnessSpec | None = None
+    review: ReviewSpec | None = None
     promotion: PromotionSpec | None = None
     seed: int = Field(ge=0, description="Every random choice (splits, models) starts here.")
 
@@ -285,13 +307,13 @@ def load_spec(name_or_path: str | Path) -> ModelSpec:
     try:
         spec = ModelSpec.model_validate(document)
     except ValidationError as error:
-        raise SpecError(_describe(path, error)) from error
+        raise SpecError(describe_errors(path, error)) from error
     if spec.name != path.stem:
         raise SpecError(f"{path}: name: {spec.name!r} differs from the file name {path.stem!r}")
     return spec
 
 
-def _describe(path: Path, error: ValidationError) -> str:
+def describe_errors(path: Path, error: ValidationError) -> str:
     lines = []
     for problem in error.errors():
         where = ".".join(str(part) for part in problem["loc"]) or "(top level)"

@@ -1,0 +1,43 @@
+"""The MLflow model of a zhongtai model version, logged as code, so nothing is pickled.
+
+MLflow copies this file beside the exported model files (``zhongtai.ml.export``) and runs
+it on load; ``mlflow.pyfunc.load_model("models:/credit_pd@champion")`` then scores a
+DataFrame of the model's features into its probability and its score in points.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow.pyfunc import PythonModel, PythonModelContext
+
+from zhongtai.ml.export import ScoringModel, load_exported
+
+
+class ExportedModel(PythonModel):
+    """Scores with the exported files (LightGBM's native model file, scorecard tables)."""
+
+    model: ScoringModel
+
+    def load_context(self, context: PythonModelContext) -> None:
+        self.model = load_exported(Path(context.artifacts["model"]))
+
+    def predict(
+        self,
+        context: PythonModelContext,
+        model_input: pd.DataFrame,
+        params: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "probability": self.model.predict_pd(model_input),
+                "score": self.model.score(model_input),
+            },
+            index=model_input.index,
+        )
+
+
+mlflow.models.set_model(ExportedModel())
