@@ -99,6 +99,6 @@ def test_weighting_the_rare_class_keeps_probabilities_calibrated(fraud: Trained)
     # leaves make the correction approximate), far from the weighted one
     assert probability.mean() == pytest.approx(y.mean(), rel=0.4)
     weighted = replace(model, log_odds_offset=0.0).predict_pd(fraud.development)
-    assert weighted.mean() > 3 * y.mean()
+    assert weighted.mean() > 2 * y.mean()
     # and the ranking is the weighted model's
     assert (np.argsort(probability, kind="stable") == np.argsort(weighted, kind="stable")).all()
