@@ -6,6 +6,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,39 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("ZHONGTAI_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("ZHONGTAI_ENV", "test")
     return Settings(data_dir=tmp_path / "var", env="test")
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str], port: int, probe: str) -> Iterator[str]:
+    """Start a server process; yield its base URL once ``probe`` answers (not a 5xx), and
+    stop it afterwards. Fails with the server's last words if it exits first."""
+    import subprocess
+    import time
+
+    import httpx
+
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    name = Path(command[0]).name + " " + " ".join(command[1:2])
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited: {process.stderr.read()[-2000:]}")  # type: ignore[union-attr]
+            try:
+                if httpx.get(base + probe, timeout=2).status_code < 500:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} did not answer on {base}{probe}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def free_port() -> int:

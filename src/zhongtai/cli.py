@@ -30,6 +30,7 @@ models_app = typer.Typer(
 )
 app.add_typer(models_app, name="models")
 console = Console()
+MODEL_FAMILIES = ("credit_pd", "fraud")  # the registered model families of ml/
 
 DateOption = Annotated[
     datetime | None,
@@ -348,32 +349,42 @@ def models_ui(
     raise typer.Exit(subprocess.run(command, check=False).returncode)
 
 
-MODEL_FAMILIES = ("credit_pd", "fraud")
-
-
 def _print_champions(settings: Settings, *, every_version: bool = False) -> None:
+    """The champion (or every version) of each family with its out-of-time evidence."""
     from zhongtai.ml.register import CHAMPION
     from zhongtai.ml.track import use_mlflow
 
     client = use_mlflow(settings)
-    table = Table("model", "version", "aliases", "algorithm", "promotion", "out-of-time AUC")
+    shown = {
+        "auc": "AUC",
+        "gini": "Gini",
+        "ks": "KS",
+        "brier": "Brier",
+        "score_psi": "score PSI",
+        "fairness.auc_gap": "age-band AUC gap",
+        "auprc": "AUPRC",
+        "review.recall": "recall at review budget",
+    }
+    columns: dict[str, list[str]] = {}
     for family in MODEL_FAMILIES:
-        versions = client.search_model_versions(f"name = '{family}'")
-        for version in sorted(versions, key=lambda v: -int(v.version)):
-            aliases = list(getattr(version, "aliases", []) or [])
+        found = client.search_model_versions(f"name = '{family}'")
+        for number in sorted((int(v.version) for v in found), reverse=True):
+            version = client.get_model_version(family, str(number))
+            aliases = list(version.aliases or [])
             if not every_version and CHAMPION not in aliases:
                 continue
-            run = client.get_run(str(version.run_id))
             algorithm = version.tags.get("algorithm", "")
-            auc = run.data.metrics.get(f"{algorithm}.out_of_time.auc")
-            table.add_row(
-                family,
-                version.version,
-                ", ".join(aliases),
+            metrics = client.get_run(str(version.run_id)).data.metrics
+            values = [metrics.get(f"{algorithm}.out_of_time.{name}") for name in shown]
+            columns[f"{family} v{number}"] = [
+                ", ".join(aliases) or "-",
                 algorithm,
                 version.tags.get("promotion", ""),
-                "" if auc is None else f"{auc:.4f}",
-            )
+                *("-" if value is None else f"{value:.4f}" for value in values),
+            ]
+    table = Table("", *columns, title="registered models, out of time")
+    for i, name in enumerate(["aliases", "algorithm", "promotion gate", *shown.values()]):
+        table.add_row(name, *(values[i] for values in columns.values()))
     console.print(table)
     console.print(f"tracking store: {settings.tracking_uri}")
     console.print("MLflow UI:      zhongtai models ui  (http://127.0.0.1:5000)")

@@ -69,3 +69,12 @@ def test_materialize_features_runs_on_validated_marts_and_emits_services(dagbag)
     assert sorted(a.name for a in materialize.outlets) == sorted(
         f"features_{service}" for service in FEATURE_SERVICES
     )
+
+
+def test_train_models_runs_on_the_feature_services_and_weekly(dagbag) -> None:
+    dag = dagbag.dags["train_models"]
+    assert dag.task_ids == ["train_credit_pd", "train_fraud"]
+    assert dag.get_task("train_fraud").upstream_task_ids == {"train_credit_pd"}  # one writer
+    scheduled_on = {asset.name for asset in dag.timetable.asset_condition.objects}
+    assert scheduled_on == {"features_credit_scoring_v1", "features_fraud_detection_v1"}
+    assert dag.timetable.timetable.expression == "0 3 * * 1"

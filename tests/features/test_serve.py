@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 
-from tests.conftest import free_port
+from tests.conftest import free_port, serving
 from zhongtai.features.online import latest_application, online_vector
 from zhongtai.features.repo import feast_command, feast_environment, open_store
 from zhongtai.settings import Settings
@@ -19,31 +17,9 @@ from zhongtai.settings import Settings
 @contextmanager
 def _feast(args: list[str], settings: Settings, port: int, probe: str) -> Iterator[str]:
     """Start ``feast ARGS``; yield its base URL once ``probe`` answers."""
-    process = subprocess.Popen(
-        feast_command(args, settings),
-        env={**os.environ, **feast_environment(settings)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"feast {args[0]} exited: {process.stderr.read()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(base + probe, timeout=2).status_code < 500:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"feast {args[0]} did not answer on {base}{probe}")
-            time.sleep(0.5)
+    env = {**os.environ, **feast_environment(settings)}
+    with serving(feast_command(args, settings), env, port, probe) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_feast_serve_answers_a_feature_service(feature_world: Settings) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 
+from tests.conftest import free_port, serving
 from tests.worlds import copy_world
 from zhongtai.ml.data import load_frame, split_out_of_time
 from zhongtai.ml.register import (
@@ -143,3 +147,16 @@ def test_fraud_is_tracked_with_its_review_budget(feature_world: Settings, tmp_pa
     assert 0 < champion.model.metadata["review_threshold"] < 1
     artifacts = Path(run.info.artifact_uri.removeprefix("file://"))
     assert (artifacts / "lightgbm" / "plots" / "precision_recall.png").is_file()
+
+
+def test_the_mlflow_ui_lists_the_registered_models(trained) -> None:
+    settings, _ = trained
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "zhongtai"), "models", "ui", "--port", str(port)]
+    env = {**os.environ, "ZHONGTAI_DATA_DIR": str(settings.data_dir), "ZHONGTAI_ENV": "test"}
+    with serving(command, env, port, "/health") as base:
+        page = httpx.get(base + "/", timeout=30)
+        models = httpx.get(base + "/ajax-api/2.0/mlflow/registered-models/search", timeout=30)
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    names = {model["name"] for model in models.json()["registered_models"]}
+    assert "credit_pd" in names

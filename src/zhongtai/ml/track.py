@@ -122,7 +122,8 @@ def log_model(name: str, model: ScoringModel, exported: Path, development: pd.Da
     import mlflow
     from mlflow.models import infer_signature
 
-    example = typical_applicant(development, model.features)
+    rows = development[model.features].head(1000)
+    example = typical_applicant(rows, model.features)
     outputs = pd.DataFrame(
         {"probability": model.predict_pd(example), "score": model.score(example)}
     )
@@ -130,7 +131,7 @@ def log_model(name: str, model: ScoringModel, exported: Path, development: pd.Da
         name=name,
         python_model=str(MODEL_CODE),
         artifacts={"model": str(exported)},
-        signature=infer_signature(development[model.features].head(1000), outputs),
+        signature=infer_signature(rows, outputs),
         input_example=example,
         pip_requirements=[f"{p}=={metadata.version(p)}" for p in MODEL_REQUIREMENTS],
     )
