@@ -1,4 +1,4 @@
-"""Credit models: specs in ``ml/``, and the steps that turn a spec and rows into models.
+"""Credit and fraud models: specs in ``ml/``, and the steps from a spec to a champion.
 
 - `zhongtai.ml.spec`: load and check ``ml/<family>.yml`` (light: no heavy imports).
 - `zhongtai.ml.data`: a spec's modelling rows from the platform; out-of-time and
@@ -6,8 +6,14 @@
 - `zhongtai.ml.features`: feature selection (constant, information value, stability,
   correlation) and its report.
 - `zhongtai.ml.train`: the scorecard (optbinning, PDO points) and LightGBM.
-- `zhongtai.ml.evaluate`: AUC, Gini, KS, Brier, calibration, PSI, fairness by band.
+- `zhongtai.ml.evaluate`: AUC, Gini, KS, Brier, calibration, PSI, fairness by band,
+  AUPRC and the review budget.
+- `zhongtai.ml.export`: a fitted model as files that load without pickle, and scored
+  from them (with reasons).
+- `zhongtai.ml.plots`: ROC, KS, calibration, score distribution, precision-recall.
+- `zhongtai.ml.promote`: the promotion gate, a pure decision over metrics.
 
-Everything returns plain data and fitted objects: tracking and registering them is left to
-the caller (MLflow), so these steps run the same in a test, a benchmark or a DAG.
+These return plain data and objects, so they run the same in a test, a benchmark or a
+DAG. MLflow sits at the edge: `zhongtai.ml.track` (runs), `zhongtai.ml.register`
+(versions, aliases, the loader) and `zhongtai.ml.retrain`, which strings it all together.
 """
