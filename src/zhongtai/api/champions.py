@@ -1,0 +1,93 @@
+"""The champion models a decision uses, loaded by alias and swapped without a pause.
+
+At start-up the API loads the ``champion`` of ``credit_pd`` and ``fraud`` from the
+registry (``zhongtai.ml.register.load_registered``: registered versions only, files
+checked against their digest). ``refresh`` asks the registry which version holds the
+alias now; a promotion is loaded beside the serving pair and swapped in with one
+assignment, so a request in flight finishes on the pair it started with and none is
+dropped. A failed load leaves the serving pair in place.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from zhongtai.ml.register import CHAMPION, ModelNotRegistered, RegisteredModel, load_registered
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+CREDIT, FRAUD = "credit_pd", "fraud"
+
+
+class ModelsUnavailable(RuntimeError):
+    """No champion can be served: the API answers 503, never a decision without a model."""
+
+
+@dataclass(frozen=True)
+class Champions:
+    credit: RegisteredModel
+    fraud: RegisteredModel
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """``{family: version}``, as decisions record them."""
+        return {CREDIT: self.credit.version, FRAUD: self.fraud.version}
+
+
+class ChampionSet:
+    """The serving pair of champions, and the means to follow the registry."""
+
+    def __init__(self, client: MlflowClient, log: Callable[[str], None] = print) -> None:
+        self._client = client
+        self._log = log
+        self._current: Champions | None = None
+        self._lock = threading.Lock()  # one refresh at a time; reads take no lock
+
+    def current(self) -> Champions:
+        """The pair serving now. Raises ModelsUnavailable before any champion loaded."""
+        champions = self._current
+        if champions is None:
+            raise ModelsUnavailable("no champion of credit_pd and fraud is loaded")
+        return champions
+
+    def refresh(self) -> bool:
+        """Load the registry's champions if they changed; True when a new pair serves.
+
+        Raises ModelsUnavailable only when nothing serves yet and the champions cannot be
+        loaded; later failures are logged and the serving pair stays.
+        """
+        with self._lock:
+            serving = self._current
+            try:
+                wanted = {
+                    family: str(self._client.get_model_version_by_alias(family, CHAMPION).version)
+                    for family in (CREDIT, FRAUD)
+                }
+                if serving is not None and wanted == serving.versions:
+                    return False
+                loaded = Champions(
+                    credit=self._load(CREDIT, wanted[CREDIT], serving),
+                    fraud=self._load(FRAUD, wanted[FRAUD], serving),
+                )
+            except Exception as error:  # the registry or a model file is unavailable
+                if serving is None:
+                    raise ModelsUnavailable(f"champions cannot be loaded: {error}") from error
+                self._log(f"keeping {serving.versions}: {error}")
+                return False
+            self._current = loaded
+            self._log(f"serving champions {loaded.versions}")
+            return True
+
+    def _load(self, family: str, version: str, serving: Champions | None) -> RegisteredModel:
+        if serving is not None:
+            current = serving.credit if family == CREDIT else serving.fraud
+            if current.version == version:
+                return current
+        try:
+            return load_registered(self._client, family, version=version)
+        except ModelNotRegistered as error:
+            raise ModelsUnavailable(str(error)) from error
