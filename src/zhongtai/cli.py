@@ -29,6 +29,13 @@ models_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(models_app, name="models")
+partners_app = typer.Typer(
+    help="Partner institutions of the API: API keys, scopes, rate limits.",
+    no_args_is_help=True,
+)
+app.add_typer(partners_app, name="partners")
+audit_app = typer.Typer(help="The API's hash-chained audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 console = Console()
 MODEL_FAMILIES = ("credit_pd", "fraud")  # the registered model families of ml/
 
@@ -388,6 +395,86 @@ def _print_champions(settings: Settings, *, every_version: bool = False) -> None
     console.print(table)
     console.print(f"tracking store: {settings.tracking_uri}")
     console.print("MLflow UI:      zhongtai models ui  (http://127.0.0.1:5000)")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """The decision and partner API (OpenAPI docs on /docs)."""
+    import uvicorn
+
+    console.print(f"zhongtai API on http://{host}:{port} (docs: /docs)")
+    uvicorn.run("zhongtai.api.main:app", host=host, port=port, access_log=False)
+
+
+@partners_app.command("add")
+def add_partner(
+    partner_id: Annotated[str, typer.Argument(help="A short slug, e.g. bank_a.")],
+    name: Annotated[str, typer.Option(help="The institution's name.")],
+    scope: Annotated[
+        list[str], typer.Option(help="A feature service it may read (repeat the option).")
+    ],
+    purpose: Annotated[
+        list[str], typer.Option(help="A purpose it may act for (repeat the option).")
+    ],
+    rate_limit: Annotated[int, typer.Option(min=1, help="Requests per minute.")] = 600,
+) -> None:
+    """Register a partner and print its API key (shown this once; only a hash is kept)."""
+    from zhongtai.api.partners import partners_add
+
+    partner, key = partners_add(
+        Settings(),
+        partner_id,
+        name,
+        scopes=scope,
+        purposes=purpose,
+        rate_limit_per_minute=rate_limit,
+    )
+    console.print(f"partner {partner.partner_id} registered; its API key (shown once):")
+    print(key)
+
+
+@partners_app.command("list")
+def list_partners() -> None:
+    """Partners, their scopes, purposes, rate limits and key prefixes (never a key)."""
+    from zhongtai.api.partners import partners_list
+
+    table = Table("partner", "name", "scopes", "purposes", "per minute", "keys")
+    for partner, keys in partners_list(Settings()):
+        table.add_row(
+            partner.partner_id,
+            partner.name,
+            ", ".join(sorted(partner.scopes)),
+            ", ".join(sorted(partner.purposes)),
+            str(partner.rate_limit_per_minute),
+            ", ".join(k.key_prefix + (" (revoked)" if k.revoked_at else "") for k in keys),
+        )
+    console.print(table)
+
+
+@partners_app.command("revoke")
+def revoke_key(
+    key_prefix: Annotated[str, typer.Argument(help="The key prefix `partners list` shows.")],
+) -> None:
+    """Revoke one API key."""
+    from zhongtai.api.partners import partners_revoke
+
+    info = partners_revoke(Settings(), key_prefix)
+    console.print(f"revoked {info.key_prefix} of {info.partner_id} at {info.revoked_at}")
+
+
+@audit_app.command("verify")
+def verify_audit() -> None:
+    """Recompute the audit log's hash chain; exit 1 at the first record that fails."""
+    from zhongtai.api.audit import audit_log_path, verify
+
+    result = verify(audit_log_path(Settings()))
+    style = "green" if result.ok else "red"
+    console.print(f"[{style}]{result.reason}[/] ({result.records:,} records)")
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 @app.command(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from tests.worlds import copy_world
@@ -21,8 +23,13 @@ def lenient(family: str):
 
 @pytest.fixture(scope="session")
 def served_world(feature_world: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The feature world's copy with champion versions 1 of credit_pd and fraud."""
+    """The feature world's copy (its keys too, so pseudonyms agree) with its online store
+    loaded and champion versions 1 of credit_pd and fraud."""
+    from zhongtai.features.materialize import materialize_features
+
     settings = copy_world(feature_world, tmp_path_factory.mktemp("served"))
+    shutil.copytree(feature_world.keys_dir, settings.keys_dir)
+    materialize_features(settings)
     for family in ("credit_pd", "fraud"):
         assert retrain(lenient(family), settings, progress=lambda _: None).promoted
     return settings

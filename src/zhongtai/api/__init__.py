@@ -1,1 +1,1 @@
-"""The real-time decision and partner API."""
+"""The decision and feature API: partners, their access, and the audit log."""

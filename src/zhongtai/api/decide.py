@@ -1,0 +1,200 @@
+"""One credit decision: identifiers pseudonymised, features assembled, models, policy.
+
+The features of a decision come from two places:
+
+- the application in the request (what the applicant declares now: income, amount,
+  term, purpose...), computed as the warehouse computes them (age from the birth date,
+  debt-to-income);
+- the online store, for what the platform knows of the applicant, device and network as
+  of their last application (credit history, multi-lender index, device risk, graph,
+  list hits, one-hour velocity). An applicant it has never seen reads as missing
+  values, which the models score as they learnt to.
+
+Reason codes are the features that cost the applicant most points in the champion
+credit model (the scorecard's bins or LightGBM's contributions), preceded by the policy's
+own reasons when a hard rule decided, and the fraud model's when fraud did.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from zhongtai.api.champions import Champions
+from zhongtai.api.policy import Policy, PolicyDecision, PolicyInputs
+from zhongtai.api.schemas import DecisionOut, DecisionRequest, Reason
+from zhongtai.privacy.pseudonyms import pseudonymise_one
+
+if TYPE_CHECKING:
+    from feast import FeatureStore
+
+# What the online store holds for a decision, by view (the application itself comes
+# from the request). Velocity times are internal to the push: not features.
+ONLINE_VIEWS = (
+    "credit_history",
+    "multi_lender_index",
+    "device_risk_index",
+    "social_relationship_index",
+    "list_hits",
+    "device_velocity",
+    "ip_range_velocity",
+)
+MAX_REASONS = 4
+FRAUD_RULE_PREFIX = "fraud."
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The applicant as the platform knows them: pseudonymous keys only."""
+
+    applicant_id: str
+    device_id: str
+    ip_range: str
+    age_years: int
+
+    @property
+    def entity(self) -> dict[str, str]:
+        return {
+            "applicant_id": self.applicant_id,
+            "device_id": self.device_id,
+            "ip_range": self.ip_range,
+        }
+
+
+def subject_of(request: DecisionRequest, pseudonym_key: bytes, today: date) -> Subject:
+    """Pseudonymise at the edge: the national id becomes the applicant's pseudonym (as at
+    landing), the IP address its /24 range (as in the warehouse)."""
+    applicant = request.applicant
+    applicant_id = pseudonymise_one(applicant.national_id, kind="national_id", key=pseudonym_key)
+    assert applicant_id is not None  # the schema requires a national id
+    first_three = str(applicant.ip_address).rsplit(".", 1)[0]
+    born = applicant.birth_date
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return Subject(applicant_id, applicant.device_id, f"{first_three}.0/24", age)
+
+
+class OnlineFeatures:
+    """Reads a decision's features of the online store in one call."""
+
+    def __init__(self, store: FeatureStore) -> None:
+        self.store = store
+        self.references = [
+            f"{view}:{feature.name}"
+            for view in ONLINE_VIEWS
+            for feature in store.get_feature_view(view).features
+            if not feature.name.endswith("_times_1h")
+        ]
+
+    def read(self, subject: Subject) -> dict[str, Any]:
+        response = self.store.get_online_features(
+            features=self.references, entity_rows=[subject.entity]
+        ).to_dict()
+        return {name: values[0] for name, values in response.items() if name not in subject.entity}
+
+
+def application_features(
+    request: DecisionRequest, subject: Subject, partner_id: str
+) -> dict[str, Any]:
+    """The application's own features, named and computed as in the warehouse."""
+    application = request.application
+    income = application.monthly_income_minor
+    return {
+        "age_years": subject.age_years,
+        "city_code": application.city_code,
+        "employment_type": application.employment_type,
+        "monthly_income_minor": income,
+        "monthly_debt_payment_minor": application.monthly_debt_payment_minor,
+        "debt_to_income_ratio": application.monthly_debt_payment_minor / income if income else None,
+        "requested_amount_minor": application.requested_amount_minor,
+        "term_months": application.term_months,
+        "loan_purpose": application.loan_purpose,
+        "channel": application.channel,
+        "partner_id": partner_id,
+        "has_consented_credit_scoring": "credit_scoring" in request.consents,
+        "has_consented_fraud_prevention": "fraud_prevention" in request.consents,
+    }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A decision, what it was made on, and its answer to the partner."""
+
+    answer: DecisionOut
+    subject: Subject
+    features: dict[str, Any]
+    policy: PolicyDecision
+
+
+def decide(
+    request: DecisionRequest,
+    subject: Subject,
+    features: dict[str, Any],
+    champions: Champions,
+    policy: Policy,
+) -> Decision:
+    """Score the application with both champions and let the policy decide."""
+    frame = pd.DataFrame([features])
+    credit, fraud = champions.credit.model, champions.fraud.model
+    probability_of_default = float(credit.predict_pd(frame)[0])
+    points = float(credit.score(frame)[0])
+    fraud_probability = float(fraud.predict_pd(frame)[0])
+    application = request.application
+    verdict = policy.decide(
+        PolicyInputs(
+            age_years=subject.age_years,
+            is_blacklisted=_flag(features.get("is_blacklisted")),
+            is_greylisted=_flag(features.get("is_greylisted")),
+            is_whitelisted=_flag(features.get("is_whitelisted")),
+            credit_points=points,
+            probability_of_default=probability_of_default,
+            fraud_probability=fraud_probability,
+            fraud_review_threshold=float(fraud.metadata["review_threshold"]),
+            requested_amount_minor=application.requested_amount_minor,
+            monthly_income_minor=application.monthly_income_minor,
+            term_months=application.term_months,
+        )
+    )
+    reasons = [
+        Reason(code=r["code"], source="policy", message=r["message"])
+        for r in verdict.policy_reasons
+    ]
+    if any(rule.startswith(FRAUD_RULE_PREFIX) for rule in verdict.fired):
+        reasons += _model_reasons(fraud.reasons(frame, limit=MAX_REASONS)[0], "fraud")
+    reasons += _model_reasons(credit.reasons(frame, limit=MAX_REASONS)[0], "credit_pd")
+    answer = DecisionOut(
+        decision_id=uuid.uuid4().hex,
+        outcome=verdict.outcome,
+        credit_limit_minor=verdict.credit_limit_minor,
+        apr=verdict.apr,
+        credit_score=round(points, 1),
+        probability_of_default=round(probability_of_default, 6),
+        fraud_score=round(fraud_probability, 6),
+        reasons=reasons[:MAX_REASONS],
+        model_versions=champions.versions,
+        rules_version=verdict.rules_version,
+        decided_at=datetime.now(UTC),
+    )
+    return Decision(answer, subject, features, verdict)
+
+
+def _flag(value: Any) -> bool | None:
+    """A list hit as the policy reads it: unknown (None) unless a plain yes or no."""
+    return bool(value) if isinstance(value, bool | int) else None
+
+
+def _model_reasons(found: list[dict[str, Any]], source: str) -> list[Reason]:
+    return [
+        Reason(
+            code=reason["feature"].upper(),
+            feature=reason["feature"],
+            points_lost=round(float(reason["points_lost"]), 1),
+            source=source,  # type: ignore[arg-type]
+        )
+        for reason in found
+        if math.isfinite(reason["points_lost"])
+    ]

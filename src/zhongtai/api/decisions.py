@@ -1,0 +1,123 @@
+"""Decisions kept for their partner: the latest scores of an applicant, and reviews.
+
+Each decision is stored with the partner that asked for it and the applicant's pseudonym
+(never a clear identifier). A partner reads its own decisions only; an applicant's
+request for a person to look again marks the decision and queues it for the review team.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Self
+
+from zhongtai.api.schemas import DecisionOut, ReviewOut
+from zhongtai.settings import Settings
+
+SCHEMA = """
+create table if not exists decisions (
+    decision_id text primary key,
+    partner_id text not null,
+    applicant_id text not null,
+    decided_at text not null,
+    answer text not null,
+    review_status text,
+    review_reason text,
+    review_requested_at text
+);
+create index if not exists decisions_by_applicant
+    on decisions (partner_id, applicant_id, decided_at);
+"""
+
+
+def decisions_path(settings: Settings) -> Path:
+    return settings.data_dir / "api" / "decisions.db"
+
+
+class DecisionNotFound(LookupError):
+    """No such decision for this partner (another partner's reads as unknown)."""
+
+
+class DecisionStore:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: Path) -> Self:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        connection.execute("pragma journal_mode=wal")
+        connection.execute("pragma synchronous=normal")
+        connection.executescript(SCHEMA)
+        return cls(connection)
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def save(self, answer: DecisionOut, partner_id: str, applicant_id: str) -> None:
+        with self._lock:
+            self._connection.execute(
+                "insert into decisions (decision_id, partner_id, applicant_id, decided_at, "
+                "answer) values (?, ?, ?, ?, ?)",
+                (
+                    answer.decision_id,
+                    partner_id,
+                    applicant_id,
+                    answer.decided_at.isoformat(),
+                    answer.model_dump_json(),
+                ),
+            )
+
+    def latest(self, partner_id: str, applicant_id: str) -> DecisionOut | None:
+        """The partner's latest decision on the applicant, if any."""
+        with self._lock:
+            row = self._connection.execute(
+                "select answer from decisions where partner_id = ? and applicant_id = ? "
+                "order by decided_at desc limit 1",
+                (partner_id, applicant_id),
+            ).fetchone()
+        return None if row is None else DecisionOut.model_validate_json(row[0])
+
+    def request_review(self, decision_id: str, partner_id: str, reason: str) -> ReviewOut:
+        """Mark the decision for a person to look at again and queue it (idempotent: a
+        second request keeps the first request's time)."""
+        now = datetime.now(UTC)
+        with self._lock:
+            row = self._connection.execute(
+                "select applicant_id, review_requested_at from decisions "
+                "where decision_id = ? and partner_id = ?",
+                (decision_id, partner_id),
+            ).fetchone()
+            if row is None:
+                raise DecisionNotFound(f"no decision {decision_id!r} of yours")
+            if row[1] is None:
+                self._connection.execute(
+                    "update decisions set review_status = 'queued', review_reason = ?, "
+                    "review_requested_at = ? where decision_id = ?",
+                    (reason, now.isoformat(), decision_id),
+                )
+                requested = now
+            else:
+                requested = datetime.fromisoformat(row[1])
+        return ReviewOut(decision_id=decision_id, status="queued", requested_at=requested)
+
+    def applicant_of(self, decision_id: str) -> str:
+        with self._lock:
+            row = self._connection.execute(
+                "select applicant_id from decisions where decision_id = ?", (decision_id,)
+            ).fetchone()
+        if row is None:
+            raise DecisionNotFound(f"no decision {decision_id!r}")
+        return str(row[0])
+
+    def review_queue(self) -> list[tuple[str, str, str]]:
+        """Queued reviews, oldest first: (decision_id, partner_id, requested_at)."""
+        with self._lock:
+            rows = self._connection.execute(
+                "select decision_id, partner_id, review_requested_at from decisions "
+                "where review_status = 'queued' order by review_requested_at"
+            ).fetchall()
+        return [(str(a), str(b), str(c)) for a, b, c in rows]

@@ -1,0 +1,119 @@
+"""What partners send and get back: strict JSON schemas (and so the OpenAPI document).
+
+Every request model refuses unknown fields and wrong types (no coercion of "12" into
+12), and bounds every string and number, so a malformed request gets a 422 naming the
+field instead of reaching a model. Identifiers arrive in clear only here: the decision
+route pseudonymises them at once and nothing downstream sees or stores them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from ipaddress import IPv4Address
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+Purpose = Literal["credit_scoring", "fraud_prevention"]
+Outcome = Literal["approve", "review", "decline"]
+
+MAX_AMOUNT_MINOR = 10_000_000_00  # 10 million CNY, in fen
+
+
+class _Request(BaseModel):
+    # Numbers and strings are strict (no "12" for 12); dates and addresses parse from text.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ApplicantIn(_Request):
+    """The applicant's identifiers, in clear; pseudonymised at the edge, never stored."""
+
+    national_id: StrictStr = Field(
+        pattern=r"^[0-9]{17}[0-9Xx]$", description="Resident identity card number (18 characters)."
+    )
+    phone: StrictStr = Field(pattern=r"^\+?[0-9]{6,15}$", description="Mobile number.")
+    birth_date: date = Field(description="For the age rules and fairness monitoring.")
+    device_id: StrictStr = Field(
+        min_length=1, max_length=128, description="The SDK install id (never a hardware id)."
+    )
+    ip_address: IPv4Address = Field(description="Where the application came from.")
+
+
+class ApplicationIn(_Request):
+    """The loan applied for and what the applicant declares."""
+
+    requested_amount_minor: StrictInt = Field(gt=0, le=MAX_AMOUNT_MINOR, description="In fen.")
+    term_months: StrictInt = Field(ge=1, le=60)
+    loan_purpose: StrictStr = Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")
+    channel: StrictStr = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
+    employment_type: StrictStr = Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")
+    city_code: StrictStr = Field(pattern=r"^[0-9]{6}$")
+    monthly_income_minor: StrictInt = Field(ge=0, le=MAX_AMOUNT_MINOR, description="In fen.")
+    monthly_debt_payment_minor: StrictInt = Field(ge=0, le=MAX_AMOUNT_MINOR, description="In fen.")
+
+
+class DecisionRequest(_Request):
+    applicant: ApplicantIn
+    application: ApplicationIn
+    consents: list[Purpose] = Field(
+        max_length=2,
+        description="The purposes the applicant consented to; credit_scoring is required "
+        "for a decision, fraud_prevention for the fraud checks it relies on.",
+    )
+
+
+class Reason(BaseModel):
+    """One reason code, ranked: a policy rule that decided (with what the applicant may
+    be told), or a feature that cost the applicant points in a model."""
+
+    code: str
+    source: Literal["policy", "credit_pd", "fraud"]
+    message: str | None = None
+    feature: str | None = None
+    points_lost: float | None = None
+
+
+class DecisionOut(BaseModel):
+    decision_id: str
+    outcome: Outcome
+    credit_limit_minor: int
+    apr: float = Field(description="Annual percentage rate, 0.18 for 18%; never above the cap.")
+    credit_score: float = Field(description="Points: 600 at odds 50:1, 20 more double them.")
+    probability_of_default: float
+    fraud_score: float = Field(description="Probability that the application is fraudulent.")
+    reasons: list[Reason] = Field(max_length=4)
+    model_versions: dict[str, str]
+    rules_version: str
+    decided_at: datetime
+
+
+class ReviewRequest(_Request):
+    reason: str = Field(
+        min_length=1, max_length=500, description="Why the applicant asks for a person."
+    )
+
+
+class ReviewOut(BaseModel):
+    decision_id: str
+    status: Literal["queued"]
+    requested_at: datetime
+
+
+class FeaturesOut(BaseModel):
+    feature_service: str
+    entity: str
+    features: dict[str, float | int | str | bool | None]
+
+
+class ScoresOut(BaseModel):
+    entity: str
+    credit_score: float
+    probability_of_default: float
+    fraud_score: float
+    model_versions: dict[str, str]
+
+
+class Problem(BaseModel):
+    """An error: what is wrong, in words a partner can act on."""
+
+    detail: str
