@@ -424,14 +424,17 @@ def add_partner(
     """Register a partner and print its API key (shown this once; only a hash is kept)."""
     from zhongtai.api.partners import partners_add
 
-    partner, key = partners_add(
-        Settings(),
-        partner_id,
-        name,
-        scopes=scope,
-        purposes=purpose,
-        rate_limit_per_minute=rate_limit,
-    )
+    try:
+        partner, key = partners_add(
+            Settings(),
+            partner_id,
+            name,
+            scopes=scope,
+            purposes=purpose,
+            rate_limit_per_minute=rate_limit,
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
     console.print(f"partner {partner.partner_id} registered; its API key (shown once):")
     print(key)
 
@@ -461,20 +464,39 @@ def revoke_key(
     """Revoke one API key."""
     from zhongtai.api.partners import partners_revoke
 
-    info = partners_revoke(Settings(), key_prefix)
+    try:
+        info = partners_revoke(Settings(), key_prefix)
+    except KeyError as error:
+        raise typer.BadParameter(str(error.args[0])) from error
     console.print(f"revoked {info.key_prefix} of {info.partner_id} at {info.revoked_at}")
 
 
 @audit_app.command("verify")
-def verify_audit() -> None:
+def verify_audit(
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            help="SEQ:HASH, a head printed earlier and kept elsewhere: it must still be there."
+        ),
+    ] = None,
+) -> None:
     """Recompute the audit log's hash chain; exit 1 at the first record that fails."""
-    from zhongtai.api.audit import audit_log_path, verify
+    from zhongtai.api.audit import audit_verify
 
-    result = verify(audit_log_path(Settings()))
-    style = "green" if result.ok else "red"
-    console.print(f"[{style}]{result.reason}[/] ({result.records:,} records)")
+    try:
+        result = audit_verify(Settings(), anchor)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    except FileNotFoundError as error:
+        console.print(f"[red]{error}")
+        raise typer.Exit(1) from error
     if not result.ok:
+        console.print(f"[red]audit log broken at record {result.first_bad_seq}: {result.reason}")
         raise typer.Exit(1)
+    console.print(f"[green]{result.reason}")
+    if result.head:
+        console.print("head (keep it where the log's writers cannot reach; check with --anchor):")
+        typer.echo(f"{result.head[0]}:{result.head[1]}")
 
 
 @app.command(

@@ -266,6 +266,23 @@ def test_concurrent_appends_keep_one_valid_chain(log_path: Path) -> None:
     assert result.records == threads_count * per_thread
 
 
+def test_verifying_while_the_api_appends_never_cries_wolf(log_path: Path) -> None:
+    with AuditLog.open(log_path) as log:
+        append_decision(log, 0)
+
+        def append_many() -> None:
+            for n in range(1, 300):
+                append_decision(log, n)
+
+        appender = threading.Thread(target=append_many)
+        appender.start()
+        results = [verify(log_path) for _ in range(20)]
+        appender.join()
+
+    assert all(result.ok for result in results), [r.reason for r in results if not r.ok]
+    assert all(result.head and result.head[0] == result.records for result in results)
+
+
 def test_two_open_logs_on_one_file_chain_onto_each_other(log_path: Path) -> None:
     with AuditLog.open(log_path) as first, AuditLog.open(log_path) as second:
         for n in range(10):

@@ -1,1 +1,1 @@
-"""The decision and feature API: partners, their access, and the audit log."""
+"""The real-time decision and partner API."""

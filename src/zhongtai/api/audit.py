@@ -244,6 +244,7 @@ def verify(path: Path, *, anchor: tuple[int, str] | None = None) -> Verification
         raise FileNotFoundError(f"no audit log at {path}")
     connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
+        connection.execute("BEGIN")  # one snapshot, while the API goes on appending
         records = connection.execute("SELECT COUNT(*) FROM audit_records").fetchone()[0]
         rows = connection.execute(
             f"SELECT {', '.join(_HASHED_COLUMNS)}, hash FROM audit_records ORDER BY seq"

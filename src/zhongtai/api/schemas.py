@@ -8,16 +8,17 @@ route pseudonymises them at once and nothing downstream sees or stores them.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from ipaddress import IPv4Address
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, PastDate, StrictInt, StrictStr, field_validator
 
 Purpose = Literal["credit_scoring", "fraud_prevention"]
 Outcome = Literal["approve", "review", "decline"]
 
 MAX_AMOUNT_MINOR = 10_000_000_00  # 10 million CNY, in fen
+MAX_AGE_YEARS = 120
 
 
 class _Request(BaseModel):
@@ -32,11 +33,18 @@ class ApplicantIn(_Request):
         pattern=r"^[0-9]{17}[0-9Xx]$", description="Resident identity card number (18 characters)."
     )
     phone: StrictStr = Field(pattern=r"^\+?[0-9]{6,15}$", description="Mobile number.")
-    birth_date: date = Field(description="For the age rules and fairness monitoring.")
+    birth_date: PastDate = Field(description="For the age rules and fairness monitoring.")
     device_id: StrictStr = Field(
         min_length=1, max_length=128, description="The SDK install id (never a hardware id)."
     )
     ip_address: IPv4Address = Field(description="Where the application came from.")
+
+    @field_validator("birth_date")
+    @classmethod
+    def _a_lifetime_ago(cls, born: date) -> date:
+        if born < date.today() - timedelta(days=int(MAX_AGE_YEARS * 365.25)):
+            raise ValueError(f"a birth date more than {MAX_AGE_YEARS} years ago")
+        return born
 
 
 class ApplicationIn(_Request):
