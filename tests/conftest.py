@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -76,14 +77,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real redis-server on a free port, for the session; yields Feast's ``host:port``.
+@contextmanager
+def running_redis(workdir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A real redis-server on a free port: yields Feast's ``host:port`` and the process
+    (a test may stop it to see what the platform does without its online store).
 
     `make test` installs redis-server; in CI (CI=true) its absence fails instead of skipping.
     """
     import shutil
-    import subprocess
     import time
 
     import redis
@@ -95,21 +96,9 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pytest.fail(message)
         pytest.skip(message)
     port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
+    options = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)]
     process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
+        [binary, "--port", str(port), *options],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )
@@ -125,10 +114,17 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 raise RuntimeError(f"redis-server did not start on port {port}") from None
             time.sleep(0.05)
     try:
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", process
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server for the session; yields Feast's ``host:port``."""
+    with running_redis(tmp_path_factory.mktemp("redis")) as (connection, _):
+        yield connection
 
 
 @pytest.fixture(scope="session")

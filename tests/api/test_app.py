@@ -15,7 +15,7 @@ from zhongtai.api.partners import PartnerStore, partners_path
 from zhongtai.settings import Settings
 
 
-def _applications(world: Settings) -> list[dict[str, str]]:
+def world_applications(world: Settings) -> list[dict[str, str]]:
     """The world's applications as delivered (clear identifiers, before landing)."""
     rows: list[dict[str, str]] = []
     for path in sorted(world.inbox_dir.glob("*/applications/*.csv")):
@@ -76,7 +76,7 @@ def api(served_world: Settings, feature_world: Settings) -> Iterator[Api]:
             )
     app = create_app(lambda: open_platform(served_world))
     with TestClient(app) as client:
-        yield Api(client, keys, _applications(feature_world))
+        yield Api(client, keys, world_applications(feature_world))
 
 
 def test_a_decision_with_reasons_models_and_rules(api: Api, served_world: Settings) -> None:
