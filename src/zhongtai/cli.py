@@ -173,6 +173,8 @@ def demo(
     run_dag_test("train_models", delivery_date, settings)
     console.rule("models")
     _print_champions(settings)
+    console.rule("7. the decision API: a partner asks for decisions (zhongtai serve)")
+    _print_decisions(settings)
 
 
 @warehouse_app.command("build")
@@ -407,6 +409,26 @@ def serve(
 
     console.print(f"zhongtai API on http://{host}:{port} (docs: /docs)")
     uvicorn.run("zhongtai.api.main:app", host=host, port=port, access_log=False)
+
+
+def _print_decisions(settings: Settings) -> None:
+    from zhongtai.api.demo import demo_decisions
+
+    for answer in demo_decisions(settings):
+        limit = answer["credit_limit_minor"] / 100
+        console.print(
+            f"[bold]{answer['outcome']}[/]  score {answer['credit_score']:.0f}  "
+            f"PD {answer['probability_of_default']:.2%}  fraud {answer['fraud_score']:.3f}  "
+            f"limit {limit:,.0f} CNY  APR {answer['apr']:.1%}  "
+            f"models {' '.join(f'{k}/{v}' for k, v in answer['model_versions'].items())}  "
+            f"rules {answer['rules_version']}"
+        )
+        for rank, reason in enumerate(answer["reasons"], start=1):
+            lost = reason.get("points_lost")
+            detail = reason.get("message") or f"{lost:.1f} points lost"
+            console.print(f"    {rank}. {reason['code']} ({reason['source']}): {detail}")
+    console.print("API: zhongtai serve  (docs on http://127.0.0.1:8000/docs)")
+    console.print("audit: zhongtai audit verify")
 
 
 @partners_app.command("add")

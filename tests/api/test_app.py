@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,41 +9,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from zhongtai.api.audit import audit_log_path, verify
+from zhongtai.api.demo import decision_request, delivered_applications
 from zhongtai.api.main import create_app, open_platform
 from zhongtai.api.partners import PartnerStore, partners_path
 from zhongtai.settings import Settings
 
 
-def world_applications(world: Settings) -> list[dict[str, str]]:
-    """The world's applications as delivered (clear identifiers, before landing)."""
-    rows: list[dict[str, str]] = []
-    for path in sorted(world.inbox_dir.glob("*/applications/*.csv")):
-        with path.open() as handle:
-            rows.extend(csv.DictReader(handle))
-    return rows
-
-
 def request_for(row: dict[str, str], **changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "applicant": {
-            "national_id": row["national_id"],
-            "phone": row["phone"],
-            "birth_date": row["birth_date"],
-            "device_id": row["device_id"],
-            "ip_address": row["ip_address"],
-        },
-        "application": {
-            "requested_amount_minor": int(row["requested_amount_minor"]),
-            "term_months": int(row["term_months"]),
-            "loan_purpose": row["loan_purpose"],
-            "channel": row["channel"],
-            "employment_type": row["employment_type"],
-            "city_code": row["city_code"],
-            "monthly_income_minor": int(row["monthly_income_minor"]),
-            "monthly_debt_payment_minor": int(row["monthly_debt_payment_minor"]),
-        },
-        "consents": ["credit_scoring", "fraud_prevention"],
-    }
+    """The decision request of a delivered application, consenting to both purposes."""
+    body = decision_request(row)
+    body["consents"] = ["credit_scoring", "fraud_prevention"]
     body.update(changes)
     return body
 
@@ -76,7 +50,7 @@ def api(served_world: Settings, feature_world: Settings) -> Iterator[Api]:
             )
     app = create_app(lambda: open_platform(served_world))
     with TestClient(app) as client:
-        yield Api(client, keys, world_applications(feature_world))
+        yield Api(client, keys, delivered_applications(feature_world))
 
 
 def test_a_decision_with_reasons_models_and_rules(api: Api, served_world: Settings) -> None:

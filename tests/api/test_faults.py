@@ -7,9 +7,10 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.api.test_app import request_for, world_applications
+from tests.api.test_app import request_for
 from tests.conftest import running_redis
 from tests.worlds import copy_world
+from zhongtai.api.demo import delivered_applications
 from zhongtai.api.main import RETRY_AFTER_SECONDS, create_app, open_platform
 from zhongtai.api.partners import PartnerStore, partners_path
 from zhongtai.features.materialize import materialize_features
@@ -42,7 +43,7 @@ def test_redis_stopping_mid_run_gives_503_with_retry_after(
         shutil.copytree(feature_world.keys_dir, settings.keys_dir)
         materialize_features(settings)  # Spark into Redis
         auth = _partner_key(settings)
-        body = request_for(world_applications(feature_world)[-1])
+        body = request_for(delivered_applications(feature_world)[-1])
         with TestClient(create_app(lambda: open_platform(settings))) as client:
             served = client.post("/v1/decisions", json=body, headers=auth)
             assert served.status_code == 200, served.text
@@ -59,7 +60,7 @@ def test_redis_stopping_mid_run_gives_503_with_retry_after(
 def test_without_a_champion_no_decision_is_made(feature_world: Settings, tmp_path: Path) -> None:
     settings = copy_world(feature_world, tmp_path)  # its model registry is empty
     auth = _partner_key(settings)
-    body = request_for(world_applications(feature_world)[0])
+    body = request_for(delivered_applications(feature_world)[0])
     with TestClient(create_app(lambda: open_platform(settings))) as client:
         response = client.post("/v1/decisions", json=body, headers=auth)
         ready = client.get("/readyz")

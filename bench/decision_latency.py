@@ -1,0 +1,566 @@
+"""Benchmark: latency of full credit decisions under a steady load, beside ``feast serve``.
+
+    .venv/bin/python bench/decision_latency.py --data-dir DIR [--rps 200] [--seconds 60]
+
+DIR is a built world: marts, feature tables, keys and inbox (``zhongtai demo``, or
+``generate`` + ``land`` + ``warehouse build`` + ``features build``). Its marts, feature
+tables and keys are copied into a scratch data dir (nothing is written into DIR), where
+the definitions are applied and the default environment (SQLite online) materialised.
+The champions of ``credit_pd`` and ``fraud`` come from a copy of DIR's MLflow store (their
+files are read where DIR keeps them); a world without champions gets them trained
+(``zhongtai.ml.retrain``, as ``zhongtai models train`` does).
+
+Both servers start as a user starts them, each in its own subprocess: ``zhongtai serve``
+(ready on /readyz) with a benchmark partner registered (``PartnerStore.create_partner``, a
+rate limit the load never reaches), and ``zhongtai features feast serve`` (ready on
+/health). This process is the load: open loop, one request every ``1/rps`` seconds
+whatever the answers (a slow answer does not lower the offered load), on one asyncio
+loop with a pool of keep-alive connections. Latency is from the send to the whole
+answer. Each target gets a warm-up (not measured), then ``--seconds`` measured, one target
+after the other (two cores: the servers do not compete with each other):
+
+- ``decision``: POST /v1/decisions for one applicant drawn at random (seeded) from the
+  world's applications as delivered (clear identifiers, as a partner sends them);
+- ``feast_serve``: POST /get-online-features of ``credit_scoring_v1`` for one applicant
+  drawn at random among those materialised (a pseudonym, as Feast keys them).
+
+An error is a non-200 answer, a transport error, or a request that left more than
+``--max-lag-ms`` after its scheduled time (the load generator fell behind: the offered
+rate was not what it claims). ``feast serve`` recycles its worker every 1,000 requests
+by default (a ~1.5 s pause, see online_latency.py); ``--feast-max-requests 0`` (the
+default here) turns that off, so the comparison is with Feast at its steady best.
+
+Writes bench/results/decision_latency.json: achieved rate, p50 / p99 / p99.9 / max of each
+target, errors by kind, the server's own view of a decision (its /metrics histogram) and
+CPU per request of each server and of the load, outcomes of the decisions, the world's
+size, the machine and the verdicts against the target (decision p99 ≤ 10 ms and no slower
+than Feast's, zero errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import duckdb
+import httpx
+import numpy as np
+import psutil
+from machine import describe_machine, write_results
+from online_latency import free_port, materialised_applicants, prepare, wait_until
+from pydantic import ValidationError
+
+from zhongtai.api.partners import PartnerStore, partners_path
+from zhongtai.api.schemas import DecisionRequest
+from zhongtai.features.repo import open_store
+from zhongtai.settings import Settings
+from zhongtai.warehouse.marts import mart_path
+
+RESULTS = Path(__file__).parent / "results" / "decision_latency.json"
+SERVICE = "credit_scoring_v1"
+FAMILIES = ("credit_pd", "fraud")
+PARTNER = "bench_bank"
+SEED = 11
+TARGET_P99_MS = 10.0
+CONSENTS = ["credit_scoring", "fraud_prevention"]
+
+
+# --- the world ------------------------------------------------------------------------
+
+
+def world_applications(world: Settings) -> list[dict[str, str]]:
+    """The world's applications as delivered (clear identifiers, before landing)."""
+    rows: list[dict[str, str]] = []
+    for path in sorted(world.inbox_dir.glob("*/applications/*.csv")):
+        with path.open() as handle:
+            rows.extend(csv.DictReader(handle))
+    if not rows:
+        raise SystemExit(f"no applications under {world.inbox_dir}/*/applications/*.csv")
+    return rows
+
+
+def decision_body(row: dict[str, str]) -> dict[str, Any]:
+    """A partner's decision request for an application row (as tests/api build them)."""
+    return {
+        "applicant": {
+            "national_id": row["national_id"],
+            "phone": row["phone"],
+            "birth_date": row["birth_date"],
+            "device_id": row["device_id"],
+            "ip_address": row["ip_address"],
+        },
+        "application": {
+            "requested_amount_minor": int(row["requested_amount_minor"]),
+            "term_months": int(row["term_months"]),
+            "loan_purpose": row["loan_purpose"],
+            "channel": row["channel"],
+            "employment_type": row["employment_type"],
+            "city_code": row["city_code"],
+            "monthly_income_minor": int(row["monthly_income_minor"]),
+            "monthly_debt_payment_minor": int(row["monthly_debt_payment_minor"]),
+        },
+        "consents": CONSENTS,
+    }
+
+
+def decision_bodies(world: Settings) -> tuple[list[bytes], int]:
+    """Encoded request bodies of the world's applications that the API's schema accepts,
+    and how many rows it refuses (a world may deliver defective rows on purpose)."""
+    bodies, refused = [], 0
+    for row in world_applications(world):
+        try:
+            body = decision_body(row)
+            DecisionRequest.model_validate(body)
+        except (ValueError, ValidationError):
+            refused += 1
+            continue
+        bodies.append(json.dumps(body).encode())
+    return bodies, refused
+
+
+def prepare_champions(source: Settings, settings: Settings) -> str:
+    """Champions in the scratch store: a copy of DIR's registry, else trained here."""
+    from mlflow.exceptions import MlflowException
+
+    from zhongtai.ml.retrain import retrain
+    from zhongtai.ml.track import use_mlflow
+
+    store = source.mlflow_dir / "mlflow.db"
+    if store.exists():
+        settings.mlflow_dir.mkdir(parents=True)
+        shutil.copy2(store, settings.mlflow_dir / "mlflow.db")
+        client = use_mlflow(settings)
+        try:
+            for family in FAMILIES:
+                client.get_model_version_by_alias(family, "champion")
+            return f"copied from {store}"
+        except MlflowException:
+            # Its experiments' artifacts live in DIR: start a store of our own instead.
+            shutil.rmtree(settings.mlflow_dir)
+    for family in FAMILIES:
+        outcome = retrain(family, settings, progress=lambda message: print(message, flush=True))
+        if not outcome.promoted:
+            raise SystemExit(f"{family}: the trained model did not pass its promotion gates")
+    return "trained here"
+
+
+def register_partner(settings: Settings) -> str:
+    """The benchmark's partner and its API key; its rate limit is far above the load."""
+    with PartnerStore.open(partners_path(settings)) as store:
+        _, key = store.create_partner(
+            PARTNER,
+            "Benchmark Bank",
+            scopes=["partner_credit_v1"],
+            purposes=CONSENTS,
+            rate_limit_per_minute=10_000_000,
+        )
+    return key
+
+
+# --- the servers ----------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    base: str
+    process: subprocess.Popen[bytes]
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server's whole process tree so far."""
+        root = psutil.Process(self.process.pid)
+        total = 0.0
+        for member in [root, *root.children(recursive=True)]:
+            try:
+                times = member.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], probe: str, log: Path) -> Iterator[Server]:
+    """A server subprocess in a session of its own (``zhongtai features feast serve`` runs
+    ``feast serve`` as a child: both are stopped), ready when ``probe`` answers 200."""
+    port = free_port()
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*command, "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(base + probe, timeout=5).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_until(answers, process, " ".join(command[:3]), log)
+        yield Server(base, process)
+    finally:
+        with_group(process, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with_group(process, signal.SIGKILL)
+            process.wait(timeout=30)
+
+
+def with_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)  # the group this script started, by its id
+
+
+def server_environment(settings: Settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "ZHONGTAI_DATA_DIR": str(settings.data_dir.resolve()),
+        "ZHONGTAI_ENV": settings.env,
+        "ZHONGTAI_FEATURE_ENV": settings.feature_env,
+        "ZHONGTAI_MLFLOW_TRACKING_URI": settings.tracking_uri,
+        "FEAST_USAGE": "False",
+    }
+
+
+# --- the load -------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    """What one phase of the open-loop load saw."""
+
+    latencies_ns: list[int] = field(default_factory=list)  # 200 answers only
+    statuses: Counter[int] = field(default_factory=Counter)
+    transport_errors: Counter[str] = field(default_factory=Counter)
+    late: int = 0
+    lags_ns: list[int] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    first_send_ns: int = 0
+    last_answer_ns: int = 0
+
+
+Request = Callable[[int], tuple[str, bytes]]  # request number → (path, JSON body)
+
+
+async def open_loop(
+    client: httpx.AsyncClient,
+    request: Request,
+    rps: float,
+    seconds: float,
+    max_lag_ns: int,
+    read_outcome: bool,
+) -> Phase:
+    """Send ``rps × seconds`` requests, each at its scheduled time, whatever the answers."""
+    phase = Phase()
+    interval_ns = round(1e9 / rps)
+    total = round(rps * seconds)
+    start_ns = time.perf_counter_ns() + 20_000_000
+    phase.first_send_ns = start_ns
+
+    async def one(number: int, due_ns: int) -> None:
+        path, body = request(number)
+        sent = time.perf_counter_ns()
+        lag = sent - due_ns
+        phase.lags_ns.append(lag)
+        if lag > max_lag_ns:
+            phase.late += 1
+        try:
+            response = await client.post(path, content=body)
+        except httpx.TransportError as error:
+            phase.transport_errors[type(error).__name__] += 1
+            return
+        answered = time.perf_counter_ns()
+        phase.last_answer_ns = max(phase.last_answer_ns, answered)
+        phase.statuses[response.status_code] += 1
+        if response.status_code == 200:
+            phase.latencies_ns.append(answered - sent)
+            if read_outcome:
+                phase.outcomes[response.json()["outcome"]] += 1
+
+    tasks = []
+    for number in range(total):
+        due_ns = start_ns + number * interval_ns
+        wait = (due_ns - time.perf_counter_ns()) / 1e9
+        if wait > 0:
+            await asyncio.sleep(wait)
+        tasks.append(asyncio.create_task(one(number, due_ns)))
+    await asyncio.gather(*tasks)
+    return phase
+
+
+def run_load(
+    target: Server,
+    request: Request,
+    args: argparse.Namespace,
+    headers: dict[str, str],
+    read_outcome: bool,
+    metrics: Callable[[], dict[str, float]] | None = None,
+) -> dict[str, Any]:
+    """Warm up, then measure; the figures of the measured phase."""
+
+    async def both() -> tuple[Phase, dict[str, float]]:
+        limits = httpx.Limits(max_connections=1024, max_keepalive_connections=1024)
+        async with httpx.AsyncClient(
+            base_url=target.base,
+            timeout=30,
+            limits=limits,
+            headers={"Content-Type": "application/json", **headers},
+        ) as client:
+            max_lag_ns = round(args.max_lag_ms * 1e6)
+            await open_loop(client, request, args.rps, args.warmup_seconds, max_lag_ns, False)
+            before = metrics() if metrics else {}
+            cpu_before, load_before = target.cpu_seconds(), own_cpu_seconds()
+            measured = await open_loop(
+                client, request, args.rps, args.seconds, max_lag_ns, read_outcome
+            )
+            cpu = target.cpu_seconds() - cpu_before
+            load_cpu = own_cpu_seconds() - load_before
+            after = metrics() if metrics else {}
+        server_view = {name: after[name] - before.get(name, 0.0) for name in after}
+        server_view["server_cpu_s"], server_view["load_cpu_s"] = cpu, load_cpu
+        return measured, server_view
+
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        phase, server_view = runner.run(both())
+    return figures(phase, server_view, args)
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where installed (uvicorn's own), for a lighter load generator."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def figures(
+    phase: Phase, server_view: dict[str, float], args: argparse.Namespace
+) -> dict[str, Any]:
+    ms = np.array(phase.latencies_ns, dtype=np.float64) / 1e6
+    sent = len(phase.lags_ns)
+    answered = sum(phase.statuses.values())
+    non_200 = answered - phase.statuses.get(200, 0)
+    transport = sum(phase.transport_errors.values())
+    span_s = max(phase.last_answer_ns - phase.first_send_ns, 1) / 1e9
+    lags = np.array(phase.lags_ns, dtype=np.float64) / 1e6
+    result: dict[str, Any] = {
+        "requests": sent,
+        "ok": int(ms.size),
+        "rps": round(ms.size / span_s, 1),
+        "p50_ms": percentile(ms, 50),
+        "p90_ms": percentile(ms, 90),
+        "p99_ms": percentile(ms, 99),
+        "p999_ms": percentile(ms, 99.9),
+        "max_ms": round(float(ms.max()), 2) if ms.size else None,
+        "mean_ms": round(float(ms.mean()), 2) if ms.size else None,
+        "over_10ms_share": round(float((ms > TARGET_P99_MS).mean()), 4) if ms.size else None,
+        "errors": non_200 + transport + phase.late,
+        "error_kinds": {
+            "non_200": {str(code): n for code, n in phase.statuses.items() if code != 200},
+            "transport": dict(phase.transport_errors),
+            "late_sends": phase.late,
+        },
+        "send_lag_ms": {
+            "p50": percentile(lags, 50),
+            "p99": percentile(lags, 99),
+            "max": round(float(lags.max()), 2) if lags.size else None,
+            "limit": args.max_lag_ms,
+        },
+        "cpu_ms_per_request": {
+            "server": round(server_view.pop("server_cpu_s") * 1e3 / max(sent, 1), 2),
+            "load_generator": round(server_view.pop("load_cpu_s") * 1e3 / max(sent, 1), 2),
+        },
+    }
+    count = server_view.get("count", 0.0)
+    if count:
+        result["server_side"] = {
+            "decisions": int(count),
+            "mean_ms": round(server_view["sum"] / count * 1e3, 2),
+            "share_within_ms": {
+                bound: round(server_view[f"le_{bound}"] / count, 4)
+                for bound in ("5", "10", "20", "50")
+            },
+        }
+    if phase.outcomes:
+        result["outcomes"] = dict(phase.outcomes)
+    return result
+
+
+def percentile(values: np.ndarray, q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 2) if values.size else None
+
+
+_SAMPLE = re.compile(r"^zhongtai_request_seconds_(sum|count|bucket)\{([^}]*)\} (\S+)$")
+
+
+def decision_metrics(base: str) -> Callable[[], dict[str, float]]:
+    """The API's own latency histogram of decisions (time inside the route), from /metrics."""
+
+    def read() -> dict[str, float]:
+        found: dict[str, float] = {}
+        for line in httpx.get(base + "/metrics", timeout=10).text.splitlines():
+            match = _SAMPLE.match(line)
+            if not match or 'route="decision"' not in match.group(2):
+                continue
+            kind, labels, value = match.groups()
+            if kind == "bucket":
+                bound = re.search(r'le="([^"]+)"', labels)
+                if bound:
+                    upper = float(bound.group(1))
+                    found[f"le_{upper * 1000:g}"] = float(value)
+            else:
+                found[kind] = float(value)
+        return found
+
+    return read
+
+
+# --- the run --------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=Path, required=True, help="a built world")
+    parser.add_argument("--rps", type=float, default=200.0, help="offered requests a second")
+    parser.add_argument("--seconds", type=float, default=60.0, help="measured, per target")
+    parser.add_argument("--warmup-seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--max-lag-ms", type=float, default=10.0, help="a later send counts as an error"
+    )
+    parser.add_argument(
+        "--feast-max-requests",
+        type=int,
+        default=0,
+        help="feast serve's worker recycling (0: off; Feast's own default is 1000)",
+    )
+    args = parser.parse_args()
+
+    source = Settings(data_dir=args.data_dir.resolve(), env="test")
+    bodies, refused = decision_bodies(source)
+    scratch = Path(tempfile.mkdtemp(prefix="zhongtai-decision-bench-"))
+    try:
+        settings = Settings(data_dir=scratch / "var", env="test")
+        for folder in (source.marts_dir, source.features_dir, source.keys_dir):
+            shutil.copytree(folder, settings.data_dir / folder.name)
+        champions = prepare_champions(source, settings)
+        print(f"champions: {champions}", flush=True)
+        end = prepare(settings, "default (SQLite online)")
+        ttl = open_store(settings).get_feature_view("application_profile").ttl
+        applicants = materialised_applicants(settings, end - ttl)
+        key = register_partner(settings)
+        env = server_environment(settings)
+        zhongtai = str(Path(sys.executable).with_name("zhongtai"))
+        rng = np.random.default_rng(SEED)
+
+        picks = rng.integers(0, len(bodies), size=round(args.rps * args.seconds) + 1)
+
+        def decision(number: int) -> tuple[str, bytes]:
+            return "/v1/decisions", bodies[picks[number % picks.size]]
+
+        entities = rng.choice(applicants, size=round(args.rps * args.seconds) + 1).tolist()
+
+        def features(number: int) -> tuple[str, bytes]:
+            request = {
+                "feature_service": SERVICE,
+                "entities": {"applicant_id": [entities[number % len(entities)]]},
+            }
+            return "/get-online-features", json.dumps(request).encode()
+
+        log = settings.data_dir / "serve.log"
+        with server([zhongtai, "serve"], env, "/readyz", log) as api:
+            print(f"decisions: {args.rps:g}/s for {args.seconds:g} s on {api.base}", flush=True)
+            decisions = run_load(
+                api,
+                decision,
+                args,
+                {"Authorization": f"Bearer {key}"},
+                read_outcome=True,
+                metrics=decision_metrics(api.base),
+            )
+        print("decision", json.dumps(decisions), flush=True)
+        feast_args = ["serve", "--no-access-log", "--max-requests", str(args.feast_max_requests)]
+        feast = [zhongtai, "features", "feast", *feast_args]
+        with server(feast, env, "/health", settings.data_dir / "feast-serve.log") as feast_server:
+            print(f"feast serve: {args.rps:g}/s for {args.seconds:g} s", flush=True)
+            served = run_load(feast_server, features, args, {}, read_outcome=False)
+        print("feast_serve", json.dumps(served), flush=True)
+
+        [(applications, people)] = duckdb.execute(
+            "select count(*), count(distinct applicant_id) from read_parquet(?)",
+            [str(mart_path(source, "application_features"))],
+        ).fetchall()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    errors = decisions["errors"] + served["errors"]
+    p99, feast_p99 = decisions["p99_ms"], served["p99_ms"]
+    result: dict[str, Any] = {
+        "rps": decisions["rps"],
+        "decision_p50_ms": decisions["p50_ms"],
+        "decision_p99_ms": p99,
+        "decision_p999_ms": decisions["p999_ms"],
+        "decision_max_ms": decisions["max_ms"],
+        "feast_serve_p50_ms": served["p50_ms"],
+        "feast_serve_p99_ms": feast_p99,
+        "errors": errors,
+        "errors_by_target": {"decision": decisions["errors"], "feast_serve": served["errors"]},
+        "verdict": {
+            "decision_p99_within_10ms": p99 is not None and p99 <= TARGET_P99_MS,
+            "decision_p99_not_slower_than_feast": (
+                p99 is not None and feast_p99 is not None and p99 <= feast_p99
+            ),
+            "zero_errors": errors == 0,
+        },
+        "offered_rps": args.rps,
+        "seconds": args.seconds,
+        "warmup_seconds": args.warmup_seconds,
+        "decision": decisions,
+        "feast_serve": served,
+        "feast_serve_max_requests": args.feast_max_requests,
+        "world": {
+            "applicants": people,
+            "applications": applications,
+            "applications_in_inbox": len(bodies) + refused,
+            "inbox_rows_refused_by_schema": refused,
+            "applicants_materialised": len(applicants),
+            "champions": champions,
+        },
+        "load_average_at_end": round(os.getloadavg()[0], 2),
+        "machine": describe_machine(),
+    }
+    result["verdict"]["met"] = all(result["verdict"].values())
+    write_results(RESULTS, result)
+
+
+if __name__ == "__main__":
+    main()
