@@ -34,26 +34,22 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import re
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
+
+from zhongtai.api.storage import PrivateSqlite, SqliteStore, check_pseudonym, utc_now
 
 if TYPE_CHECKING:
     from zhongtai.settings import Settings
 
 SCHEMA_VERSION = 1
 GENESIS_HASH = "0" * 64
-PSEUDONYM = re.compile(r"[0-9a-f]{64}")
 _APPEND_RETRIES = 3
-CHECKPOINT_INTERVAL_SECONDS = 1.0
 
 _SCHEMA = f"""
 BEGIN IMMEDIATE;
@@ -132,7 +128,7 @@ def audit_log_path(settings: Settings) -> Path:
     return settings.data_dir / "api" / "audit.db"
 
 
-class AuditLog:
+class AuditLog(SqliteStore):
     """The open audit log; one per process, shared by its threads.
 
     Open with :meth:`AuditLog.open`, preferably as a context manager.
@@ -149,20 +145,6 @@ class AuditLog:
     def open(cls, path: Path) -> Self:
         """Open (creating if needed, mode 0600 in a 0700 folder) the log at ``path``."""
         return cls(PrivateSqlite(Path(path), _SCHEMA, SCHEMA_VERSION, what="audit log"))
-
-    def close(self) -> None:
-        self._database.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def head(self) -> tuple[int, str]:
@@ -401,112 +383,3 @@ def _head(connection: sqlite3.Connection) -> tuple[int, str]:
         "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"
     ).fetchone()
     return (0, GENESIS_HASH) if row is None else (row[0], row[1])
-
-
-# --- shared with the partner registry (partners.py) --------------------------------
-
-
-def check_pseudonym(applicant_id: object) -> None:
-    """Refuse anything but a pseudonym where an applicant is named: the API's stores keep
-    no clear identifier."""
-    if not (isinstance(applicant_id, str) and PSEUDONYM.fullmatch(applicant_id)):
-        raise ValueError(
-            "applicant_id must be the applicant's pseudonym (64 lowercase hex characters), "
-            "never a clear identifier"
-        )
-
-
-def utc_now() -> str:
-    """Now, UTC, ISO 8601 with microseconds: sorts as text."""
-    return datetime.now(UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
-
-
-class PrivateSqlite:
-    """A SQLite file only its owner can read (0600 in a 0700 folder), in WAL mode, used by
-    one process's threads through one connection under :attr:`lock`.
-
-    Checkpoints run in a background thread. SQLite's automatic checkpoint runs inside the
-    commit that crosses its threshold, so that request, and every one queued behind the
-    lock, would wait while megabytes of pages are copied and synced (4 ms in memory, tens
-    of ms on a disk). Here a thread of our own runs a ``PASSIVE`` checkpoint (it never
-    blocks readers or writers, and SQLite releases the GIL while it works) every
-    ``checkpoint_interval`` seconds, and :meth:`close` empties the WAL.
-    """
-
-    def __init__(
-        self,
-        path: Path,
-        schema: str,
-        schema_version: int,
-        *,
-        what: str,
-        checkpoint_interval: float = CHECKPOINT_INTERVAL_SECONDS,
-    ) -> None:
-        """Open (creating if needed) ``path``; ``schema`` is applied when the file's
-        ``user_version`` is below ``schema_version``, a newer file is refused."""
-        self.path = path
-        self.lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # Create the file ourselves so that it (and SQLite's -wal / -shm, which copy its
-        # mode) is private regardless of the umask.
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-        self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        try:
-            self.connection.execute("PRAGMA busy_timeout = 30000")
-            self.connection.execute("PRAGMA journal_mode = WAL")
-            self.connection.execute("PRAGMA synchronous = NORMAL")
-            self.connection.execute("PRAGMA wal_autocheckpoint = 0")
-            found = self.connection.execute("PRAGMA user_version").fetchone()[0]
-            if found > schema_version:
-                raise RuntimeError(
-                    f"{what} {path} has schema version {found}; this zhongtai reads up to "
-                    f"{schema_version}: upgrade zhongtai"
-                )
-            if found < schema_version:
-                self.connection.executescript(schema)
-        except BaseException:
-            self.connection.close()
-            raise
-        self._closing = threading.Event()
-        self._checkpointer = threading.Thread(
-            target=self._checkpoint_every,
-            args=(checkpoint_interval,),
-            name=f"checkpoint {path.name}",
-            daemon=True,
-        )
-        self._checkpointer.start()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction under the lock: all of it is committed, or none."""
-        with self.lock:
-            self.connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.connection
-            except BaseException:
-                self.connection.execute("ROLLBACK")
-                raise
-            self.connection.execute("COMMIT")
-
-    def close(self) -> None:
-        """Stop the checkpoints, empty the WAL into the database, close; twice is harmless."""
-        if self._closing.is_set():
-            return
-        self._closing.set()
-        self._checkpointer.join()
-        with self.lock:
-            try:
-                self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            finally:
-                self.connection.close()
-
-    def _checkpoint_every(self, interval: float) -> None:
-        connection = sqlite3.connect(self.path, isolation_level=None)
-        try:
-            while not self._closing.wait(interval):
-                try:
-                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error:  # transient (I/O, locking): the next round retries
-                    continue
-        finally:
-            connection.close()

@@ -7,16 +7,17 @@ request for a person to look again marks the decision and queues it for the revi
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
 from zhongtai.api.schemas import DecisionOut, ReviewOut
+from zhongtai.api.storage import PrivateSqlite, SqliteStore, check_pseudonym
 from zhongtai.settings import Settings
 
-SCHEMA = """
+SCHEMA_VERSION = 1
+SCHEMA = f"""
+begin immediate;
 create table if not exists decisions (
     decision_id text primary key,
     partner_id text not null,
@@ -29,6 +30,8 @@ create table if not exists decisions (
 );
 create index if not exists decisions_by_applicant
     on decisions (partner_id, applicant_id, decided_at);
+pragma user_version = {SCHEMA_VERSION};
+commit;
 """
 
 
@@ -40,24 +43,19 @@ class DecisionNotFound(LookupError):
     """No such decision for this partner (another partner's reads as unknown)."""
 
 
-class DecisionStore:
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._connection = connection
-        self._lock = threading.Lock()
+class DecisionStore(SqliteStore):
+    def __init__(self, database: PrivateSqlite) -> None:
+        self._database = database
+        self._connection = database.connection
+        self._lock = database.lock
 
     @classmethod
     def open(cls, path: Path) -> Self:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        connection.execute("pragma journal_mode=wal")
-        connection.execute("pragma synchronous=normal")
-        connection.executescript(SCHEMA)
-        return cls(connection)
-
-    def close(self) -> None:
-        self._connection.close()
+        """Open (creating if needed, mode 0600 in a 0700 folder) the store at ``path``."""
+        return cls(PrivateSqlite(Path(path), SCHEMA, SCHEMA_VERSION, what="decision store"))
 
     def save(self, answer: DecisionOut, partner_id: str, applicant_id: str) -> None:
+        check_pseudonym(applicant_id)
         with self._lock:
             self._connection.execute(
                 "insert into decisions (decision_id, partner_id, applicant_id, decided_at, "

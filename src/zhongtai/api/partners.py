@@ -35,10 +35,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from zhongtai.api.audit import PrivateSqlite, check_pseudonym, utc_now
+from zhongtai.api.storage import PrivateSqlite, SqliteStore, check_pseudonym, utc_now
 
 if TYPE_CHECKING:
     from zhongtai.settings import Settings
@@ -143,7 +142,7 @@ def partners_path(settings: Settings) -> Path:
     return settings.data_dir / "api" / "partners.db"
 
 
-class PartnerStore:
+class PartnerStore(SqliteStore):
     """Partners, their keys and the applicants they submitted; one per process, shared by
     its threads. Open with :meth:`PartnerStore.open`, preferably as a context manager."""
 
@@ -159,20 +158,6 @@ class PartnerStore:
     def open(cls, path: Path) -> Self:
         """Open (creating if needed, mode 0600 in a 0700 folder) the registry at ``path``."""
         return cls(PrivateSqlite(Path(path), _SCHEMA, SCHEMA_VERSION, what="partner registry"))
-
-    def close(self) -> None:
-        self._database.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # --- administration -------------------------------------------------------------
 
