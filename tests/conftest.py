@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -45,8 +46,14 @@ def serving(command: list[str], env: dict[str, str], port: int, probe: str) -> I
 
     import httpx
 
+    # its own process group, so that stopping it stops the workers it started too
     process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     name = Path(command[0]).name + " " + " ".join(command[1:2])
@@ -65,7 +72,8 @@ def serving(command: list[str], env: dict[str, str], port: int, probe: str) -> I
             time.sleep(0.5)
         yield base
     finally:
-        process.terminate()
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
 

@@ -346,7 +346,6 @@ def models_ui(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
 ) -> None:
     """The MLflow UI over the platform's tracking store and registry."""
-    import subprocess
     import sys
     from pathlib import Path
 
@@ -355,7 +354,7 @@ def models_ui(
     mlflow = str(Path(sys.executable).parent / "mlflow")
     command = [mlflow, "ui", "--backend-store-uri", settings.tracking_uri]
     command += ["--host", host, "--port", str(port)]
-    raise typer.Exit(subprocess.run(command, check=False).returncode)
+    os.execv(mlflow, command)  # the UI takes this process's place (and its signals)
 
 
 def _print_champions(settings: Settings, *, every_version: bool = False) -> None:
