@@ -24,17 +24,24 @@ after the other (two cores: the servers do not compete with each other):
 - ``feast_serve``: POST /get-online-features of ``credit_scoring_v1`` for one applicant
   drawn at random among those materialised (a pseudonym, as Feast keys them).
 
-An error is a non-200 answer, a transport error, or a request that left more than
-``--max-lag-ms`` after its scheduled time (the load generator fell behind: the offered
-rate was not what it claims). ``feast serve`` recycles its worker every 1,000 requests
-by default (a ~1.5 s pause, see online_latency.py); ``--feast-max-requests 0`` (the
-default here) turns that off, so the comparison is with Feast at its steady best.
+An error is a non-200 answer, a transport error (a timeout included), a request that
+left more than ``--max-lag-ms`` after its scheduled time (the load generator fell behind:
+the offered rate was not what it claims), or one not sent at all because
+``--max-in-flight`` requests were already waiting (the server fell behind).
 
-Writes bench/results/decision_latency.json: achieved rate, p50 / p99 / p99.9 / max of each
-target, errors by kind, the server's own view of a decision (its /metrics histogram) and
-CPU per request of each server and of the load, outcomes of the decisions, the world's
-size, the machine and the verdicts against the target (decision p99 ≤ 10 ms and no slower
-than Feast's, zero errors).
+``feast serve`` recycles its worker every 1,000 requests by default (a ~1.5 s pause, see
+online_latency.py); ``--feast-max-requests 0`` (the default here) turns that off, so the
+comparison is with Feast at its steady best.
+
+Writes bench/results/decision_latency.json (``--output`` elsewhere): achieved rate, p50 /
+p99 / p99.9 / max of each target, errors by kind, the server's own view of a decision (its
+/metrics histogram), CPU per request of each server and of the load (and the rate one
+server process could sustain at that CPU cost, on one core: its GIL), outcomes of the
+decisions, the world's size, the machine and the verdicts against the target (decision
+p99 ≤ 10 ms and no slower than Feast's, zero errors), and the CPU that other processes
+took meanwhile (a shared machine skews every figure). Past a server's capacity its
+backlog grows to ``--max-in-flight``: latencies then measure that queue, and the
+requests that find it full count as errors.
 """
 
 from __future__ import annotations
@@ -54,7 +61,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AsyncExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,7 +263,8 @@ class Phase:
     latencies_ns: list[int] = field(default_factory=list)  # 200 answers only
     statuses: Counter[int] = field(default_factory=Counter)
     transport_errors: Counter[str] = field(default_factory=Counter)
-    late: int = 0
+    late: int = 0  # sent, but later than --max-lag-ms after their time
+    not_sent: int = 0  # due while --max-in-flight requests were pending
     lags_ns: list[int] = field(default_factory=list)
     outcomes: Counter[str] = field(default_factory=Counter)
     first_send_ns: int = 0
@@ -267,21 +275,29 @@ Request = Callable[[int], tuple[str, bytes]]  # request number → (path, JSON b
 
 
 async def open_loop(
-    client: httpx.AsyncClient,
+    connections: list[httpx.AsyncClient],
     request: Request,
-    rps: float,
+    args: argparse.Namespace,
     seconds: float,
-    max_lag_ns: int,
     read_outcome: bool,
 ) -> Phase:
-    """Send ``rps × seconds`` requests, each at its scheduled time, whatever the answers."""
+    """Send ``rps × seconds`` requests, each at its scheduled time, whatever the answers.
+
+    Each request takes an idle connection (the last one freed, so a light load keeps
+    using the same few); a request due when all ``--max-in-flight`` are busy is not sent
+    and counts as an error. Queueing it in the client instead would only move the
+    server's backlog into this process, whose CPU the servers need.
+    """
     phase = Phase()
-    interval_ns = round(1e9 / rps)
-    total = round(rps * seconds)
+    interval_ns = round(1e9 / args.rps)
+    max_lag_ns = round(args.max_lag_ms * 1e6)
+    total = round(args.rps * seconds)
     start_ns = time.perf_counter_ns() + 20_000_000
     phase.first_send_ns = start_ns
+    idle = list(connections)
+    pending: set[asyncio.Task[None]] = set()
 
-    async def one(number: int, due_ns: int) -> None:
+    async def one(client: httpx.AsyncClient, number: int, due_ns: int) -> None:
         path, body = request(number)
         sent = time.perf_counter_ns()
         lag = sent - due_ns
@@ -293,6 +309,8 @@ async def open_loop(
         except httpx.TransportError as error:
             phase.transport_errors[type(error).__name__] += 1
             return
+        finally:
+            idle.append(client)
         answered = time.perf_counter_ns()
         phase.last_answer_ns = max(phase.last_answer_ns, answered)
         phase.statuses[response.status_code] += 1
@@ -301,14 +319,19 @@ async def open_loop(
             if read_outcome:
                 phase.outcomes[response.json()["outcome"]] += 1
 
-    tasks = []
     for number in range(total):
         due_ns = start_ns + number * interval_ns
         wait = (due_ns - time.perf_counter_ns()) / 1e9
         if wait > 0:
             await asyncio.sleep(wait)
-        tasks.append(asyncio.create_task(one(number, due_ns)))
-    await asyncio.gather(*tasks)
+        if not idle:
+            phase.not_sent += 1
+            continue
+        task = asyncio.create_task(one(idle.pop(), number, due_ns))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    while pending:
+        await asyncio.gather(*pending)
     return phase
 
 
@@ -323,25 +346,34 @@ def run_load(
     """Warm up, then measure; the figures of the measured phase."""
 
     async def both() -> tuple[Phase, dict[str, float]]:
-        limits = httpx.Limits(max_connections=1024, max_keepalive_connections=1024)
-        async with httpx.AsyncClient(
-            base_url=target.base,
-            timeout=30,
-            limits=limits,
-            headers={"Content-Type": "application/json", **headers},
-        ) as client:
-            max_lag_ns = round(args.max_lag_ms * 1e6)
-            await open_loop(client, request, args.rps, args.warmup_seconds, max_lag_ns, False)
+        # One client per keep-alive connection: httpx's pool scans every connection and
+        # waiter on each request, which at dozens in flight costs more than the request.
+        one_connection = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        async with AsyncExitStack() as stack:
+            connections = [
+                await stack.enter_async_context(
+                    httpx.AsyncClient(
+                        base_url=target.base,
+                        timeout=args.timeout_s,
+                        limits=one_connection,
+                        headers={"Content-Type": "application/json", **headers},
+                    )
+                )
+                for _ in range(args.max_in_flight)
+            ]
+            await open_loop(connections, request, args, args.warmup_seconds, False)
             before = metrics() if metrics else {}
             cpu_before, load_before = target.cpu_seconds(), own_cpu_seconds()
-            measured = await open_loop(
-                client, request, args.rps, args.seconds, max_lag_ns, read_outcome
-            )
+            busy_before, wall_before = machine_busy_seconds(), time.perf_counter()
+            measured = await open_loop(connections, request, args, args.seconds, read_outcome)
             cpu = target.cpu_seconds() - cpu_before
             load_cpu = own_cpu_seconds() - load_before
+            busy, wall = machine_busy_seconds() - busy_before, time.perf_counter() - wall_before
             after = metrics() if metrics else {}
         server_view = {name: after[name] - before.get(name, 0.0) for name in after}
         server_view["server_cpu_s"], server_view["load_cpu_s"] = cpu, load_cpu
+        # CPU that neither the server nor this process used: other work on the machine.
+        server_view["other_cores"] = max(busy - cpu - load_cpu, 0.0) / wall
         return measured, server_view
 
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
@@ -363,18 +395,28 @@ def own_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy (every core, every process) so far."""
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
 def figures(
     phase: Phase, server_view: dict[str, float], args: argparse.Namespace
 ) -> dict[str, Any]:
     ms = np.array(phase.latencies_ns, dtype=np.float64) / 1e6
     sent = len(phase.lags_ns)
+    other_cores = server_view.pop("other_cores")
     answered = sum(phase.statuses.values())
     non_200 = answered - phase.statuses.get(200, 0)
     transport = sum(phase.transport_errors.values())
     span_s = max(phase.last_answer_ns - phase.first_send_ns, 1) / 1e9
     lags = np.array(phase.lags_ns, dtype=np.float64) / 1e6
+    server_ms = round(server_view.pop("server_cpu_s") * 1e3 / max(sent, 1), 2)
+    load_ms = round(server_view.pop("load_cpu_s") * 1e3 / max(sent, 1), 2)
     result: dict[str, Any] = {
-        "requests": sent,
+        "requests": sent + phase.not_sent,
+        "sent": sent,
         "ok": int(ms.size),
         "rps": round(ms.size / span_s, 1),
         "p50_ms": percentile(ms, 50),
@@ -384,11 +426,12 @@ def figures(
         "max_ms": round(float(ms.max()), 2) if ms.size else None,
         "mean_ms": round(float(ms.mean()), 2) if ms.size else None,
         "over_10ms_share": round(float((ms > TARGET_P99_MS).mean()), 4) if ms.size else None,
-        "errors": non_200 + transport + phase.late,
+        "errors": non_200 + transport + phase.late + phase.not_sent,
         "error_kinds": {
             "non_200": {str(code): n for code, n in phase.statuses.items() if code != 200},
             "transport": dict(phase.transport_errors),
             "late_sends": phase.late,
+            "not_sent": phase.not_sent,
         },
         "send_lag_ms": {
             "p50": percentile(lags, 50),
@@ -396,10 +439,10 @@ def figures(
             "max": round(float(lags.max()), 2) if lags.size else None,
             "limit": args.max_lag_ms,
         },
-        "cpu_ms_per_request": {
-            "server": round(server_view.pop("server_cpu_s") * 1e3 / max(sent, 1), 2),
-            "load_generator": round(server_view.pop("load_cpu_s") * 1e3 / max(sent, 1), 2),
-        },
+        "cpu_ms_per_request": {"server": server_ms, "load_generator": load_ms},
+        # One server process runs Python on one core at a time (the GIL): its ceiling.
+        "server_cpu_bound_rps": round(1e3 / server_ms) if server_ms else None,
+        "other_processes_cores": round(other_cores, 2),
     }
     count = server_view.get("count", 0.0)
     if count:
@@ -448,6 +491,10 @@ def decision_metrics(base: str) -> Callable[[], dict[str, float]]:
 # --- the run --------------------------------------------------------------------------
 
 
+def stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, required=True, help="a built world")
@@ -458,12 +505,18 @@ def main() -> None:
         "--max-lag-ms", type=float, default=10.0, help="a later send counts as an error"
     )
     parser.add_argument(
+        "--max-in-flight", type=int, default=64, help="pending requests (connections) at most"
+    )
+    parser.add_argument("--timeout-s", type=float, default=10.0, help="per request")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where the figures go")
+    parser.add_argument(
         "--feast-max-requests",
         type=int,
         default=0,
         help="feast serve's worker recycling (0: off; Feast's own default is 1000)",
     )
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, stop)  # stop the servers and remove the scratch dir
 
     source = Settings(data_dir=args.data_dir.resolve(), env="test")
     bodies, refused = decision_bodies(source)
@@ -559,7 +612,7 @@ def main() -> None:
         "machine": describe_machine(),
     }
     result["verdict"]["met"] = all(result["verdict"].values())
-    write_results(RESULTS, result)
+    write_results(args.output, result)
 
 
 if __name__ == "__main__":
