@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import os
 import re
@@ -76,6 +75,7 @@ from machine import describe_machine, write_results
 from online_latency import free_port, materialised_applicants, prepare, wait_until
 from pydantic import ValidationError
 
+from zhongtai.api.demo import CONSENTS, decision_request, delivered_applications
 from zhongtai.api.partners import PartnerStore, partners_path
 from zhongtai.api.schemas import DecisionRequest
 from zhongtai.features.repo import open_store
@@ -88,7 +88,6 @@ FAMILIES = ("credit_pd", "fraud")
 PARTNER = "bench_bank"
 SEED = 11
 TARGET_P99_MS = 10.0
-CONSENTS = ["credit_scoring", "fraud_prevention"]
 
 
 # --- the world ------------------------------------------------------------------------
@@ -96,37 +95,10 @@ CONSENTS = ["credit_scoring", "fraud_prevention"]
 
 def world_applications(world: Settings) -> list[dict[str, str]]:
     """The world's applications as delivered (clear identifiers, before landing)."""
-    rows: list[dict[str, str]] = []
-    for path in sorted(world.inbox_dir.glob("*/applications/*.csv")):
-        with path.open() as handle:
-            rows.extend(csv.DictReader(handle))
+    rows = delivered_applications(world)
     if not rows:
         raise SystemExit(f"no applications under {world.inbox_dir}/*/applications/*.csv")
     return rows
-
-
-def decision_body(row: dict[str, str]) -> dict[str, Any]:
-    """A partner's decision request for an application row (as tests/api build them)."""
-    return {
-        "applicant": {
-            "national_id": row["national_id"],
-            "phone": row["phone"],
-            "birth_date": row["birth_date"],
-            "device_id": row["device_id"],
-            "ip_address": row["ip_address"],
-        },
-        "application": {
-            "requested_amount_minor": int(row["requested_amount_minor"]),
-            "term_months": int(row["term_months"]),
-            "loan_purpose": row["loan_purpose"],
-            "channel": row["channel"],
-            "employment_type": row["employment_type"],
-            "city_code": row["city_code"],
-            "monthly_income_minor": int(row["monthly_income_minor"]),
-            "monthly_debt_payment_minor": int(row["monthly_debt_payment_minor"]),
-        },
-        "consents": CONSENTS,
-    }
 
 
 def decision_bodies(world: Settings) -> tuple[list[bytes], int]:
@@ -135,7 +107,7 @@ def decision_bodies(world: Settings) -> tuple[list[bytes], int]:
     bodies, refused = [], 0
     for row in world_applications(world):
         try:
-            body = decision_body(row)
+            body = decision_request(row, consents=CONSENTS)
             DecisionRequest.model_validate(body)
         except (ValueError, ValidationError):
             refused += 1

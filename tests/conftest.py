@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).parents[1] / "dags")
 
+from zhongtai.serving import free_port, serving  # noqa: E402, F401 (shared with tests)
 from zhongtai.settings import Settings  # noqa: E402
 
 
@@ -35,54 +35,6 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("ZHONGTAI_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("ZHONGTAI_ENV", "test")
     return Settings(data_dir=tmp_path / "var", env="test")
-
-
-@contextmanager
-def serving(command: list[str], env: dict[str, str], port: int, probe: str) -> Iterator[str]:
-    """Start a server process; yield its base URL once ``probe`` answers (not a 5xx), and
-    stop it afterwards. Fails with the server's last words if it exits first."""
-    import subprocess
-    import time
-
-    import httpx
-
-    # its own process group, so that stopping it stops the workers it started too
-    process = subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    name = Path(command[0]).name + " " + " ".join(command[1:2])
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited: {process.stderr.read()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(base + probe, timeout=2).status_code < 500:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{name} did not answer on {base}{probe}")
-            time.sleep(0.5)
-        yield base
-    finally:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from zhongtai.api.audit import audit_log_path, verify
-from zhongtai.api.demo import decision_request, delivered_applications
+from zhongtai.api.demo import CONSENTS, decision_request, delivered_applications
 from zhongtai.api.main import create_app, open_platform
 from zhongtai.api.partners import PartnerStore, partners_path
 from zhongtai.settings import Settings
@@ -17,8 +17,7 @@ from zhongtai.settings import Settings
 
 def request_for(row: dict[str, str], **changes: Any) -> dict[str, Any]:
     """The decision request of a delivered application, consenting to both purposes."""
-    body = decision_request(row)
-    body["consents"] = ["credit_scoring", "fraud_prevention"]
+    body = decision_request(row, consents=CONSENTS)
     body.update(changes)
     return body
 

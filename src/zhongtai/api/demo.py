@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import csv
 import os
-import socket
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from zhongtai.serving import free_port, serving
 from zhongtai.settings import Settings
 
 DEMO_PARTNER = "demo_bank"
@@ -33,8 +31,9 @@ def delivered_applications(settings: Settings) -> list[dict[str, str]]:
     return rows
 
 
-def decision_request(row: dict[str, str]) -> dict[str, Any]:
-    """A ``POST /v1/decisions`` body for one delivered application."""
+def decision_request(row: dict[str, str], consents: Sequence[str] | None = None) -> dict[str, Any]:
+    """A ``POST /v1/decisions`` body for one delivered application; ``consents`` default
+    to those the application was delivered with."""
     return {
         "applicant": {
             "national_id": row["national_id"],
@@ -53,7 +52,9 @@ def decision_request(row: dict[str, str]) -> dict[str, Any]:
             "monthly_income_minor": int(row["monthly_income_minor"]),
             "monthly_debt_payment_minor": int(row["monthly_debt_payment_minor"]),
         },
-        "consents": [p for p in CONSENTS if row.get(f"has_consented_{p}") == "true"],
+        "consents": list(consents)
+        if consents is not None
+        else [p for p in CONSENTS if row.get(f"has_consented_{p}") == "true"],
     }
 
 
@@ -77,36 +78,19 @@ def demo_partner_key(settings: Settings) -> str:
 @contextmanager
 def running_api(settings: Settings, timeout_s: float = 120) -> Iterator[str]:
     """``zhongtai serve`` on a free local port; yields its base URL once ready."""
-    import httpx
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {
         **os.environ,
         "ZHONGTAI_DATA_DIR": str(settings.data_dir.resolve()),
         "ZHONGTAI_ENV": settings.env,
     }
     command = [str(Path(sys.executable).parent / "zhongtai"), "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"zhongtai serve exited with {process.returncode}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"zhongtai serve not ready on {base} in {timeout_s:.0f} s")
-            time.sleep(0.5)
+    with serving(command, env, port, "/readyz", ready=_ok, timeout_s=timeout_s) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+
+
+def _ok(status: int) -> bool:
+    return status == 200
 
 
 def demo_decisions(settings: Settings, count: int = 5) -> list[dict[str, Any]]:

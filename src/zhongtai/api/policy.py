@@ -24,18 +24,16 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from zhongtai.ml.spec import describe_errors
+from zhongtai.ml.spec import read_yaml_model
 
 POLICY_DIR = Path(__file__).resolve().parents[3] / "policy"
 DECISION_RULES_PATH = POLICY_DIR / "decision_rules.yml"
@@ -394,13 +392,4 @@ def load_policy(path: Path | None = None) -> Policy:
     path = DECISION_RULES_PATH if path is None else Path(path)
     if not path.is_file():
         raise PolicyError(f"{path}: no such rules file")
-    try:
-        document = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise PolicyError(f"{path}: not valid YAML: {error}") from error
-    if not isinstance(document, dict):
-        raise PolicyError(f"{path}: expected a mapping of fields, got {type(document).__name__}")
-    try:
-        return Policy.model_validate(document)
-    except ValidationError as error:
-        raise PolicyError(describe_errors(path, error)) from error
+    return read_yaml_model(path, Policy, PolicyError)

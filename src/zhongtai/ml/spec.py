@@ -15,12 +15,13 @@ from __future__ import annotations
 import math
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 ML_DIR = Path(__file__).resolve().parents[3] / "ml"
+Loaded = TypeVar("Loaded", bound=BaseModel)
 
 Algorithm = Literal["scorecard", "lightgbm"]
 Filter = Literal["constant", "low_iv", "unstable", "correlated"]
@@ -298,19 +299,25 @@ def load_spec(name_or_path: str | Path) -> ModelSpec:
     if not path.is_file():
         known = sorted(p.stem for p in ML_DIR.glob("*.yml"))
         raise SpecError(f"{path}: no such spec; the specs are: {', '.join(known)}")
-    try:
-        document = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise SpecError(f"{path}: not valid YAML: {error}") from error
-    if not isinstance(document, dict):
-        raise SpecError(f"{path}: expected a mapping of fields, got {type(document).__name__}")
-    try:
-        spec = ModelSpec.model_validate(document)
-    except ValidationError as error:
-        raise SpecError(describe_errors(path, error)) from error
+    spec = read_yaml_model(path, ModelSpec, SpecError)
     if spec.name != path.stem:
         raise SpecError(f"{path}: name: {spec.name!r} differs from the file name {path.stem!r}")
     return spec
+
+
+def read_yaml_model(path: Path, model: type[Loaded], error: type[ValueError]) -> Loaded:
+    """A YAML file validated as ``model``; ``error`` names the file, and for a wrong
+    value its dotted field (the specs of ml/, the rules of policy/)."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as problem:
+        raise error(f"{path}: not valid YAML: {problem}") from problem
+    if not isinstance(document, dict):
+        raise error(f"{path}: expected a mapping of fields, got {type(document).__name__}")
+    try:
+        return model.model_validate(document)
+    except ValidationError as problem:
+        raise error(describe_errors(path, problem)) from problem
 
 
 def describe_errors(path: Path, error: ValidationError) -> str:
