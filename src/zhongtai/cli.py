@@ -407,7 +407,14 @@ def serve(
     import uvicorn
 
     console.print(f"zhongtai API on http://{host}:{port} (docs: /docs)")
-    uvicorn.run("zhongtai.api.main:app", host=host, port=port, access_log=False)
+    uvicorn.run(
+        "zhongtai.api.main:app",
+        host=host,
+        port=port,
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+    )
 
 
 def _print_decisions(settings: Settings) -> None:

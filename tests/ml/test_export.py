@@ -328,3 +328,50 @@ def test_metadata_that_is_not_plain_json_is_refused(
     with pytest.raises(ValueError, match="metadata must be plain JSON"):
         export_model(fitted["scorecard"], tmp_path / "model", metadata)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_one_row_from_a_mapping_scores_and_explains_as_the_batch(
+    loaded: dict[Algorithm, ScoringModel], awkward_rows: pd.DataFrame, algorithm: Algorithm
+) -> None:
+    """The decision API's path: each row as a plain mapping, as JSON and the online store
+    give it (None for a missing value), scores and gets the reasons of the frame's path."""
+    model = loaded[algorithm]
+    rows = awkward_rows.astype(object).where(awkward_rows.notna(), None)
+    records = rows.to_dict(orient="records")
+    np.testing.assert_allclose(
+        [model.predict_pd_one(record) for record in records],
+        model.predict_pd(awkward_rows),
+        rtol=0,
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(
+        [model.score_one(record) for record in records],
+        model.score(awkward_rows),
+        rtol=0,
+        atol=1e-9,
+    )
+    batch = model.reasons(awkward_rows, limit=3)
+    for record, expected in zip(records, batch, strict=True):
+        found = model.reasons_one({**record, "not a feature": object()}, limit=3)
+        assert [r["feature"] for r in found] == [r["feature"] for r in expected]
+        assert [r["value"] for r in found] == [r["value"] for r in expected]
+        assert [r["points_lost"] for r in found] == pytest.approx(
+            [r["points_lost"] for r in expected], abs=1e-9
+        )
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_one_row_with_a_value_of_the_wrong_kind_or_none_at_all_is_refused(
+    loaded: dict[Algorithm, ScoringModel], german_credit: Trained, algorithm: Algorithm
+) -> None:
+    model = loaded[algorithm]
+    row = german_credit.out_of_time.head(1).to_dict(orient="records")[0]
+    with pytest.raises(ValueError, match="purpose: expected text, got a value of type int"):
+        model.predict_pd_one({**row, "purpose": 4})
+    with pytest.raises(ValueError, match="duration_in_month: expected numbers, got a value"):
+        model.reasons_one({**row, "duration_in_month": "long"})
+    with pytest.raises(KeyError, match="no value of purpose"):
+        model.score_one({k: v for k, v in row.items() if k != "purpose"})
+    with pytest.raises(ValueError, match="limit must be 0 or more"):
+        model.reasons_one(row, limit=-1)

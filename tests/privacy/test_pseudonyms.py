@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from zhongtai.privacy.pseudonyms import normalise, pseudonymise, pseudonymise_one
 
@@ -148,6 +150,13 @@ def test_pseudonymise_one_agrees_with_the_column_version() -> None:
         == pseudonyms(["13800138000"], "phone")[0]
     )
     assert pseudonymise_one(None, kind="phone", key=KEY) is None
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=20))
+def test_a_national_id_pseudonymised_alone_matches_the_column_version(text: str) -> None:
+    """Plain ASCII ids skip Arrow: whatever the text, the two must agree."""
+    expected = pseudonymise(pa.array([text]), kind="national_id", key=KEY)[0].as_py()
+    assert pseudonymise_one(text, kind="national_id", key=KEY) == expected
 
 
 def test_bad_kind_key_or_type_is_refused() -> None:

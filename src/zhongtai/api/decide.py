@@ -23,15 +23,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from zhongtai.api.champions import Champions
 from zhongtai.api.policy import Policy, PolicyDecision, PolicyInputs
 from zhongtai.api.schemas import DecisionOut, DecisionRequest, Reason
+from zhongtai.ml.train import pd_to_points
 from zhongtai.privacy.pseudonyms import pseudonymise_one
 
 if TYPE_CHECKING:
-    from feast import FeatureStore
+    from feast import FeatureStore, FeatureView, ValueType
 
 # What the online store holds for a decision, by view (the application itself comes
 # from the request). Velocity times are internal to the push: not features.
@@ -79,22 +78,69 @@ def subject_of(request: DecisionRequest, pseudonym_key: bytes, today: date) -> S
 
 
 class OnlineFeatures:
-    """Reads a decision's features of the online store in one call."""
+    """Reads a decision's features of the online store: one read per view, by its key.
+
+    Feast's ``get_online_features`` resolves references, groups views and builds a
+    response protobuf on every call: milliseconds a decision. The views and their keys
+    are resolved once here and each view is read through the provider's ``online_read``,
+    which ``get_online_features`` calls underneath; the values are converted as its
+    ``to_dict`` converts them (a test checks the two agree). Views are read as registered
+    at start-up: a changed definition (``features build``) takes a restart.
+    """
 
     def __init__(self, store: FeatureStore) -> None:
         self.store = store
-        self.references = [
-            f"{view}:{feature.name}"
-            for view in ONLINE_VIEWS
-            for feature in store.get_feature_view(view).features
-            if not feature.name.endswith("_times_1h")
-        ]
+        self._provider = store._get_provider()
+        self._views: list[_ViewRead] = []
+        for name in ONLINE_VIEWS:
+            view = store.get_feature_view(name)
+            (key,) = view.entity_columns  # every decision view has one join key
+            features = [f for f in view.features if not f.name.endswith("_times_1h")]
+            self._views.append(
+                _ViewRead(
+                    view=view,
+                    join_key=key.name,
+                    key_type=key.dtype.to_value_type(),
+                    names=[f.name for f in features],
+                    types={f.name: f.dtype.to_value_type() for f in features},
+                )
+            )
+
+    @property
+    def references(self) -> list[str]:
+        """The features read, as ``view:feature`` references."""
+        return [f"{read.view.name}:{name}" for read in self._views for name in read.names]
 
     def read(self, subject: Subject) -> dict[str, Any]:
-        response = self.store.get_online_features(
-            features=self.references, entity_rows=[subject.entity]
-        ).to_dict()
-        return {name: values[0] for name, values in response.items() if name not in subject.entity}
+        from feast.protos.feast.types.EntityKey_pb2 import EntityKey
+        from feast.type_map import feast_value_type_to_python_type, python_values_to_proto_values
+
+        entity = subject.entity
+        features: dict[str, Any] = {}
+        for read in self._views:
+            (key_value,) = python_values_to_proto_values([entity[read.join_key]], read.key_type)
+            key = EntityKey(join_keys=[read.join_key], entity_values=[key_value])
+            ((_, values),) = self._provider.online_read(
+                self.store.config, read.view, [key], read.names
+            )
+            found = values or {}
+            for name in read.names:
+                value = found.get(name)
+                features[name] = (
+                    None
+                    if value is None
+                    else feast_value_type_to_python_type(value, read.types[name])
+                )
+        return features
+
+
+@dataclass(frozen=True)
+class _ViewRead:
+    view: FeatureView
+    join_key: str
+    key_type: ValueType
+    names: list[str]
+    types: dict[str, ValueType]
 
 
 def application_features(
@@ -138,11 +184,10 @@ def decide(
     policy: Policy,
 ) -> Decision:
     """Score the application with both champions and let the policy decide."""
-    frame = pd.DataFrame([features])
     credit, fraud = champions.credit.model, champions.fraud.model
-    probability_of_default = float(credit.predict_pd(frame)[0])
-    points = float(credit.score(frame)[0])
-    fraud_probability = float(fraud.predict_pd(frame)[0])
+    probability_of_default = credit.predict_pd_one(features)
+    points = float(pd_to_points(probability_of_default, credit.scaling))
+    fraud_probability = fraud.predict_pd_one(features)
     application = request.application
     verdict = policy.decide(
         PolicyInputs(
@@ -164,8 +209,8 @@ def decide(
         for r in verdict.policy_reasons
     ]
     if any(rule.startswith(FRAUD_RULE_PREFIX) for rule in verdict.fired):
-        reasons += _model_reasons(fraud.reasons(frame, limit=MAX_REASONS)[0], "fraud")
-    reasons += _model_reasons(credit.reasons(frame, limit=MAX_REASONS)[0], "credit_pd")
+        reasons += _model_reasons(fraud.reasons_one(features, limit=MAX_REASONS), "fraud")
+    reasons += _model_reasons(credit.reasons_one(features, limit=MAX_REASONS), "credit_pd")
     answer = DecisionOut(
         decision_id=uuid.uuid4().hex,
         outcome=verdict.outcome,

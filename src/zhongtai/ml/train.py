@@ -54,7 +54,7 @@ LIGHTGBM_DEFAULTS: dict[str, Any] = {
 PD_FLOOR = 1e-9
 
 
-def pd_to_points(probability_of_default: np.ndarray, scaling: ScalingSpec) -> np.ndarray:
+def pd_to_points(probability_of_default: np.ndarray | float, scaling: ScalingSpec) -> np.ndarray:
     """Points for probabilities of default: ``points + pdo * log2(good:bad odds / odds)``."""
     p = np.clip(np.asarray(probability_of_default, dtype=float), PD_FLOOR, 1 - PD_FLOOR)
     return scaling.points + scaling.pdo * np.log2((1 - p) / p / scaling.odds)
