@@ -6,19 +6,10 @@ import shutil
 
 import pytest
 
+from tests.ml.gates import with_gates
 from tests.worlds import copy_world
 from zhongtai.ml.retrain import retrain
-from zhongtai.ml.spec import FairnessSpec, PromotionSpec, load_spec
 from zhongtai.settings import Settings
-
-# The small world's out-of-time sample is too thin for the production gates.
-LENIENT = PromotionSpec(min_auc=0.5, min_auc_gain=0.005, max_psi=10, max_fairness_gap=1)
-TWO_AGE_BANDS = FairnessSpec(attribute="age_years", bands=[18, 40, 120], min_rows=10)
-
-
-def lenient(family: str):
-    spec = load_spec(family)
-    return spec.model_copy(update={"promotion": LENIENT, "fairness": TWO_AGE_BANDS})
 
 
 @pytest.fixture(scope="session")
@@ -31,5 +22,6 @@ def served_world(feature_world: Settings, tmp_path_factory: pytest.TempPathFacto
     shutil.copytree(feature_world.keys_dir, settings.keys_dir)
     materialize_features(settings)
     for family in ("credit_pd", "fraud"):
-        assert retrain(lenient(family), settings, progress=lambda _: None).promoted
+        outcome = retrain(with_gates(family), settings, progress=lambda _: None)
+        assert outcome.promoted, (family, outcome.decision, outcome.metrics)
     return settings

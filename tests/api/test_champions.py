@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.conftest import lenient
+from tests.ml.gates import with_gates
 from tests.worlds import copy_world
 from zhongtai.api.champions import ChampionSet, ModelsUnavailable
 from zhongtai.ml.register import promote
@@ -29,14 +29,14 @@ def test_a_promotion_is_swapped_in_while_requests_keep_scoring(
 ) -> None:
     settings = copy_world(feature_world, tmp_path)
     for family in ("credit_pd", "fraud"):
-        retrain(lenient(family), settings, progress=lambda _: None)
+        retrain(with_gates(family), settings, progress=lambda _: None)
     client = use_mlflow(settings)
     champions = ChampionSet(client, log=lambda _: None)
     assert champions.refresh() is True
     assert champions.current().versions == {"credit_pd": "1", "fraud": "1"}
     assert champions.refresh() is False  # nothing changed
 
-    second = retrain(lenient("credit_pd"), settings, progress=lambda _: None)
+    second = retrain(with_gates("credit_pd"), settings, progress=lambda _: None)
     assert not second.promoted  # same data: no gain; promote it by hand to test the swap
     failures: list[BaseException] = []
     stop = threading.Event()

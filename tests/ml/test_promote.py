@@ -46,3 +46,13 @@ def test_instability_unfairness_and_missing_evidence_refuse() -> None:
         "limit": 0.1,
         "reason": "score PSI 0.3000 exceeds 0.1000",
     }
+
+
+def test_a_book_too_small_to_measure_fairness_may_waive_only_the_missing_measure() -> None:
+    gates = GATES.model_copy(update={"fairness_evidence": "when_measured"})
+    waived = decide_promotion(_metrics(0.80, gap=None), None, gates)
+    assert waived.promote
+    (check,) = [c for c in waived.checks if c.name == "max_fairness_gap"]
+    assert check.reason == "AUC gap between age bands was not measured (checked only when measured)"
+    unfair = decide_promotion(_metrics(0.80, gap=0.2), None, gates)
+    assert unfair.reasons == ["AUC gap between age bands 0.2000 exceeds 0.1000"]

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import free_port, serving
+from tests.ml.gates import LENIENT, STRICT, with_gates
 from tests.worlds import copy_world
 from zhongtai.ml.data import load_frame, split_out_of_time
 from zhongtai.ml.register import (
@@ -20,20 +21,9 @@ from zhongtai.ml.register import (
     load_registered,
 )
 from zhongtai.ml.retrain import retrain
-from zhongtai.ml.spec import FairnessSpec, ModelSpec, PromotionSpec, load_spec
+from zhongtai.ml.spec import load_spec
 from zhongtai.ml.track import use_mlflow
 from zhongtai.settings import Settings
-
-# The small world's out-of-time sample is too thin for the production gates and age
-# bands: these let the mechanics be tested; a strict copy shows a refusal.
-LENIENT = PromotionSpec(min_auc=0.5, min_auc_gain=0.005, max_psi=10, max_fairness_gap=1)
-STRICT = PromotionSpec(min_auc=0.99, min_auc_gain=0.005, max_psi=10, max_fairness_gap=1)
-TWO_AGE_BANDS = FairnessSpec(attribute="age_years", bands=[18, 40, 120], min_rows=10)
-
-
-def _with_gates(family: str, gates: PromotionSpec) -> ModelSpec:
-    spec = load_spec(family)
-    return spec.model_copy(update={"promotion": gates, "fairness": TWO_AGE_BANDS})
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +32,7 @@ def trained(feature_world: Settings, tmp_path_factory: pytest.TempPathFactory):
     again (same data: same metrics, no gain, refused)."""
     settings = copy_world(feature_world, tmp_path_factory.mktemp("retrain"))
     outcomes = [
-        retrain(_with_gates("credit_pd", gates), settings, progress=lambda _: None)
+        retrain(with_gates("credit_pd", gates), settings, progress=lambda _: None)
         for gates in (STRICT, LENIENT, LENIENT)
     ]
     return settings, outcomes
@@ -139,7 +129,7 @@ def test_the_loader_refuses_what_is_not_a_registered_version(trained) -> None:
 
 def test_fraud_is_tracked_with_its_review_budget(feature_world: Settings, tmp_path: Path) -> None:
     settings = copy_world(feature_world, tmp_path)
-    outcome = retrain(_with_gates("fraud", LENIENT), settings, progress=lambda _: None)
+    outcome = retrain(with_gates("fraud", LENIENT), settings, progress=lambda _: None)
     run = use_mlflow(settings).get_run(outcome.run_id)
     assert "lightgbm.out_of_time.auprc" in run.data.metrics
     assert "lightgbm.out_of_time.review.recall" in run.data.metrics

@@ -92,15 +92,16 @@ class OnlineFeatures:
         self.store = store
         self._provider = store._get_provider()
         self._views: list[_ViewRead] = []
+        self._key_types: dict[str, ValueType] = {}
         for name in ONLINE_VIEWS:
             view = store.get_feature_view(name)
             (key,) = view.entity_columns  # every decision view has one join key
             features = [f for f in view.features if not f.name.endswith("_times_1h")]
+            self._key_types[key.name] = key.dtype.to_value_type()
             self._views.append(
                 _ViewRead(
                     view=view,
                     join_key=key.name,
-                    key_type=key.dtype.to_value_type(),
                     names=[f.name for f in features],
                     types={f.name: f.dtype.to_value_type() for f in features},
                 )
@@ -115,11 +116,13 @@ class OnlineFeatures:
         from feast.protos.feast.types.EntityKey_pb2 import EntityKey
         from feast.type_map import feast_value_type_to_python_type, python_values_to_proto_values
 
-        entity = subject.entity
+        keys = {}  # each key once, though several views share it
+        for join_key, value_type in self._key_types.items():
+            (proto,) = python_values_to_proto_values([subject.entity[join_key]], value_type)
+            keys[join_key] = EntityKey(join_keys=[join_key], entity_values=[proto])
         features: dict[str, Any] = {}
         for read in self._views:
-            (key_value,) = python_values_to_proto_values([entity[read.join_key]], read.key_type)
-            key = EntityKey(join_keys=[read.join_key], entity_values=[key_value])
+            key = keys[read.join_key]
             ((_, values),) = self._provider.online_read(
                 self.store.config, read.view, [key], read.names
             )
@@ -138,7 +141,6 @@ class OnlineFeatures:
 class _ViewRead:
     view: FeatureView
     join_key: str
-    key_type: ValueType
     names: list[str]
     types: dict[str, ValueType]
 

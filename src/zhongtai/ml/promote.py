@@ -52,6 +52,14 @@ def _at_most(name: str, value: float | None, limit: float, what: str) -> Check:
     return Check(name, passed, value, limit, f"{what} {value:.4f} {verdict} {limit:.4f}")
 
 
+def _fairness_check(gap: float | None, gates: PromotionSpec) -> Check:
+    what = "AUC gap between age bands"
+    if gap is None and gates.fairness_evidence == "when_measured":
+        reason = f"{what} was not measured (checked only when measured)"
+        return Check("max_fairness_gap", True, None, gates.max_fairness_gap, reason)
+    return _at_most("max_fairness_gap", gap, gates.max_fairness_gap, what)
+
+
 def decide_promotion(
     challenger: dict[str, Any], champion: dict[str, Any] | None, gates: PromotionSpec
 ) -> PromotionDecision:
@@ -62,12 +70,7 @@ def decide_promotion(
     checks = [
         _at_least("min_auc", auc, gates.min_auc, "out-of-time AUC"),
         _at_most("max_psi", challenger.get("score_psi"), gates.max_psi, "score PSI"),
-        _at_most(
-            "max_fairness_gap",
-            fairness.get("auc_gap"),
-            gates.max_fairness_gap,
-            "AUC gap between age bands",
-        ),
+        _fairness_check(fairness.get("auc_gap"), gates),
     ]
     if champion is None:
         checks.append(

@@ -230,6 +230,12 @@ class PromotionSpec(_Strict):
     max_fairness_gap: float = Field(
         ge=0, le=1, description="Largest AUC difference between bands of the fairness attribute."
     )
+    fairness_evidence: Literal["required", "when_measured"] = Field(
+        default="required",
+        description="required: a gap that could not be measured (bands too thin) refuses the "
+        "challenger; when_measured: the gap is checked only when measured, for a book too "
+        "small to measure it (the decision says it was not).",
+    )
 
 
 class ModelSpec(_Strict):
