@@ -41,7 +41,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests dags bench feature_repo
 	$(BIN)/mypy
 
-# 1,000,000 applicants for the pipeline figures; 50,000 materialised for online latency.
+# 1,000,000 applicants for the pipeline figures; 50,000 materialised for online and
+# decision latency.
 BENCH_DIR ?= var/bench
 bench: $(STAMP) servers
 	$(BIN)/python bench/landing.py
@@ -53,6 +54,7 @@ bench: $(STAMP) servers
 	$(BIN)/python bench/german_credit.py --data-dir $(BENCH_DIR)/1m
 	ZHONGTAI_DATA_DIR=$(BENCH_DIR)/50k ZHONGTAI_ENV=test $(MAKE) bench-world APPLICANTS=50000
 	$(BIN)/python bench/online_latency.py --data-dir $(BENCH_DIR)/50k
+	$(BIN)/python bench/decision_latency.py --data-dir $(BENCH_DIR)/50k
 
 bench-world:
 	$(BIN)/zhongtai generate --applicants $(APPLICANTS)
