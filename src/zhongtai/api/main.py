@@ -4,9 +4,10 @@ One process holds everything a request needs, opened at start-up (``Platform``):
 online store, the champion models (followed in the registry, swapped on promotion), the
 policy, the partner registry, the decision store and the audit log.
 
-A decision is about two milliseconds of CPU with nothing to await (a local online
-store, local SQLite files), so its route runs on the event loop: handing it to a thread
-would cost more than it frees, and the GIL lets one thread compute at a time anyway. The
+A decision is one to three milliseconds of CPU and a few short reads and writes (the
+online store, the SQLite files) whose clients are synchronous, so its route runs on the
+event loop: handing it to a thread would cost more than it frees, and the GIL lets one
+thread compute at a time anyway. The
 other routes are plain ``def`` routes on FastAPI's thread pool. Objects loaded at
 start-up are frozen out of the garbage collector's sight (``gc.freeze``), so its full
 collections do not walk them in the middle of a request.
