@@ -131,9 +131,11 @@ def prepare_champions(source: Settings, settings: Settings) -> str:
         shutil.copy2(store, settings.mlflow_dir / "mlflow.db")
         client = use_mlflow(settings)
         try:
-            for family in FAMILIES:
-                client.get_model_version_by_alias(family, "champion")
-            return f"copied from {store}"
+            versions = [
+                f"{family} v{client.get_model_version_by_alias(family, 'champion').version}"
+                for family in FAMILIES
+            ]
+            return f"the world's champions ({', '.join(versions)})"
         except MlflowException:
             # Its experiments' artifacts live in DIR: start a store of our own instead.
             shutil.rmtree(settings.mlflow_dir)
@@ -141,7 +143,7 @@ def prepare_champions(source: Settings, settings: Settings) -> str:
         outcome = retrain(family, settings, progress=lambda message: print(message, flush=True))
         if not outcome.promoted:
             raise SystemExit(f"{family}: the trained model did not pass its promotion gates")
-    return "trained here"
+    return "trained on the world here (versions 1)"
 
 
 def register_partner(settings: Settings) -> str:
