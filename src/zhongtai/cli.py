@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -347,7 +348,6 @@ def models_ui(
 ) -> None:
     """The MLflow UI over the platform's tracking store and registry."""
     import sys
-    from pathlib import Path
 
     settings = Settings()
     settings.mlflow_dir.mkdir(parents=True, exist_ok=True)
@@ -402,11 +402,21 @@ def _print_champions(settings: Settings, *, every_version: bool = False) -> None
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="PEM certificate (chain): serve HTTPS.")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert.")] = None,
 ) -> None:
-    """The decision and partner API (OpenAPI docs on /docs)."""
+    """The decision and partner API (OpenAPI docs on /docs); HTTPS with a certificate."""
     import uvicorn
 
-    console.print(f"zhongtai API on http://{host}:{port} (docs: /docs)")
+    if (tls_cert is None) != (tls_key is None):
+        raise typer.BadParameter("give both --tls-cert and --tls-key, or neither")
+    for option, path in (("--tls-cert", tls_cert), ("--tls-key", tls_key)):
+        if path is not None and not path.is_file():
+            raise typer.BadParameter(f"{option}: no such file {path}")
+    scheme = "http" if tls_cert is None else "https"
+    console.print(f"zhongtai API on {scheme}://{host}:{port} (docs: /docs)")
     uvicorn.run(
         "zhongtai.api.main:app",
         host=host,
@@ -414,6 +424,8 @@ def serve(
         access_log=False,
         loop="uvloop",
         http="httptools",
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
     )
 
 
