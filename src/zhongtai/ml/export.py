@@ -315,9 +315,7 @@ class ExportedScorecard(ScoringModel):
 
     def predict_pd(self, frame: pd.DataFrame) -> np.ndarray:
         # the points add up to the score: the inverse of pd_to_points gives the probability
-        total = self._points(frame).sum(axis=1)
-        odds = self.scaling.odds * np.exp2((total - self.scaling.points) / self.scaling.pdo)
-        return 1 / (1 + odds)
+        return np.asarray(self._pd_of_points(self._points(frame).sum(axis=1)))
 
     def _points(self, frame: pd.DataFrame) -> np.ndarray:
         columns = self._columns(frame)
@@ -329,9 +327,12 @@ class ExportedScorecard(ScoringModel):
         return np.array([t.best for t in self.tables]) - points
 
     def predict_pd_one(self, row: Mapping[str, Any]) -> float:
-        total = sum(t.points[t.slot(value)] for t, value in self._pairs(row))
-        odds = self.scaling.odds * 2 ** ((total - self.scaling.points) / self.scaling.pdo)
-        return float(1 / (1 + odds))
+        return float(self._pd_of_points(sum(t.points[t.slot(v)] for t, v in self._pairs(row))))
+
+    def _pd_of_points(self, total: Any) -> Any:
+        """The probability of default of summed points (numbers or an array of them)."""
+        odds = self.scaling.odds * np.exp2((total - self.scaling.points) / self.scaling.pdo)
+        return 1 / (1 + odds)
 
     def _points_lost_one(self, row: Mapping[str, Any]) -> list[float]:
         return [float(t.best - t.points[t.slot(value)]) for t, value in self._pairs(row)]
