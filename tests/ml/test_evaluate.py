@@ -13,6 +13,7 @@ from zhongtai.ml.evaluate import (
     auprc,
     brier,
     calibration_table,
+    champion_comparison,
     cross_validate,
     evaluate_model,
     fairness_report,
@@ -130,6 +131,15 @@ def test_fairness_by_age_band() -> None:
     assert report["bands"][0]["predicted_pd"] == 0.5
     assert report["rows_outside_bands"] == 1
     assert report["auc_gap"] == 1.0
+    assert [(band["defaulters"], band["non_defaulters"]) for band in report["bands"]] == [
+        (2, 2),
+        (2, 2),
+        (1, 1),
+    ]
+    assert [band["compared"] for band in report["bands"]] == [True, True, True]
+    low, high = report["auc_gap_interval"]
+    assert 0 <= low <= high <= 1
+    assert fairness_report(y, probability, age, fairness)["auc_gap_interval"] == [low, high]
     # a band smaller than min_rows is reported, not compared
     fewer = fairness_report(y, probability, age, fairness.model_copy(update={"min_rows": 3}))
     assert fewer["bands"][2]["auc"] == 0.0 and fewer["auc_gap"] == 0.5
@@ -154,6 +164,65 @@ def test_an_out_of_time_evaluation_reports_everything(credit_pd: Trained) -> Non
     assert metrics["score_psi"] < 0.1  # the same population, a few months on
     assert sum(row["rows"] for row in metrics["calibration"]) == metrics["rows"]
     assert metrics["fairness"]["attribute"] == "age_years"
+    # the evidence a gate reads: the sample, and an interval around each measure
+    assert metrics["defaulters"] + metrics["non_defaulters"] == metrics["rows"]
+    assert metrics["defaulters"] == int(credit_pd.out_of_time[credit_pd.spec.label].sum())
+    low, high = metrics["auc_interval"]
+    assert low < metrics["auc"] < high and high - low < 0.2
+    low, high = metrics["score_psi_interval"]
+    assert 0 <= low <= high and metrics["rows_reference"] == len(credit_pd.development)
+    compared = [band for band in metrics["fairness"]["bands"] if band["compared"]]
+    assert all(min(b["defaulters"], b["non_defaulters"]) >= 30 for b in compared)
+    # seeded: the same seed gives the same intervals, another seed other bootstraps
+    again = evaluate_model(
+        model,
+        credit_pd.out_of_time,
+        credit_pd.spec.label,
+        reference_scores=model.score(credit_pd.development),
+        fairness=credit_pd.spec.fairness,
+    )
+    assert again == metrics
+    reseeded = evaluate_model(
+        model,
+        credit_pd.out_of_time,
+        credit_pd.spec.label,
+        reference_scores=model.score(credit_pd.development),
+        seed=99,
+    )
+    assert reseeded["auc_interval"] == metrics["auc_interval"]  # DeLong: no resampling
+    assert reseeded["score_psi_interval"] != metrics["score_psi_interval"]
+
+
+def test_a_sample_without_both_outcomes_has_no_auc(credit_pd: Trained) -> None:
+    model = credit_pd.result.models["scorecard"]
+    label = credit_pd.spec.label
+    goods = credit_pd.out_of_time[credit_pd.out_of_time[label] == 0]
+    metrics = evaluate_model(model, goods, label)
+    assert metrics["defaulters"] == 0 and metrics["non_defaulters"] == len(goods)
+    assert metrics["auc"] is None and metrics["auc_interval"] is None
+    assert metrics["ks"] is None and metrics["brier"] is not None
+    one = pd.concat([goods, credit_pd.out_of_time[credit_pd.out_of_time[label] == 1].head(1)])
+    single = evaluate_model(model, one, label)
+    assert single["auc"] is not None and single["auc_interval"] is None  # DeLong needs two
+
+
+def test_the_champion_is_compared_on_the_same_rows(credit_pd: Trained) -> None:
+    scorecard = credit_pd.result.models["scorecard"]
+    lightgbm = credit_pd.result.models["lightgbm"]
+    frame, label = credit_pd.out_of_time, credit_pd.spec.label
+    same = champion_comparison(scorecard, scorecard, frame, label)
+    assert (same["auc_gain"], same["auc_gain_interval"]) == (0.0, [0.0, 0.0])
+    assert same["identical"]
+    versus = champion_comparison(lightgbm, scorecard, frame, label)
+    assert versus["rows"] == len(frame) and versus["auc"] == pytest.approx(
+        auc(frame[label], scorecard.predict_pd(frame)), abs=1e-6
+    )
+    assert versus["auc_gain"] == pytest.approx(
+        auc(frame[label], lightgbm.predict_pd(frame)) - versus["auc"], abs=1e-5
+    )
+    assert not versus["identical"]
+    low, high = versus["auc_gain_interval"]
+    assert low < versus["auc_gain"] < high
 
 
 def test_a_fraud_evaluation_reports_recall_at_the_review_budget(fraud: Trained) -> None:

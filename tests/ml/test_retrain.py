@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import free_port, serving
-from tests.ml.gates import LENIENT, STRICT, with_gates
+from tests.ml.gates import as_committed, strict
 from tests.worlds import copy_world
 from zhongtai.ml.data import load_frame, split_out_of_time
 from zhongtai.ml.register import (
@@ -28,12 +29,13 @@ from zhongtai.settings import Settings
 
 @pytest.fixture(scope="module")
 def trained(feature_world: Settings, tmp_path_factory: pytest.TempPathFactory):
-    """One world, three credit trainings: strict (refused), lenient (promoted), lenient
-    again (same data: same metrics, no gain, refused)."""
+    """One world, three credit trainings: strict (refused), the spec as committed (its
+    burden in test is harm: promoted), and again (same data: the champion reproduced,
+    a gain of exactly 0, refused)."""
     settings = copy_world(feature_world, tmp_path_factory.mktemp("retrain"))
     outcomes = [
-        retrain(with_gates("credit_pd", gates), settings, progress=lambda _: None)
-        for gates in (STRICT, LENIENT, LENIENT)
+        retrain(spec, settings, progress=lambda _: None)
+        for spec in (strict("credit_pd"), as_committed("credit_pd"), as_committed("credit_pd"))
     ]
     return settings, outcomes
 
@@ -41,16 +43,26 @@ def trained(feature_world: Settings, tmp_path_factory: pytest.TempPathFactory):
 def test_a_challenger_without_evidence_is_registered_but_not_promoted(trained) -> None:
     settings, (strict, _, _) = trained
     assert strict.version == "1" and not strict.promoted and strict.champion is None
-    assert any("out-of-time AUC" in reason for reason in strict.decision.reasons)
+    assert strict.decision.burden == "model" and strict.decision.env == "test"
+    (auc,) = [check for check in strict.decision.checks if check.name == "min_auc"]
+    assert not auc.passed and auc.reason in strict.decision.reasons
+    assert auc.reason.startswith("out-of-time AUC") and "0.9900" in auc.reason
     client = use_mlflow(settings)
     version = client.get_model_version("credit_pd", "1")
     assert version.tags["promotion"] == "refused"
-    assert "falls short of 0.9900" in version.tags["promotion.reasons"]
+    assert version.tags["promotion.burden"] == "model"
+    assert auc.reason in version.tags["promotion.reasons"]
+    assert len(version.tags["promotion.checks"].splitlines()) == 4
 
 
 def test_the_gate_promotes_and_every_run_records_its_evidence(trained) -> None:
     settings, (_, promoted, _) = trained
     assert promoted.promoted and promoted.champion == promoted.version == "2"
+    # the test world is too thin to show the limits, and nothing in it shows harm
+    assert promoted.decision.burden == "harm"
+    for check in promoted.decision.checks:
+        assert check.passed, check.reason
+        assert check.measurable or "not measurable" in check.reason or check.value is None
     client = use_mlflow(settings)
     run = client.get_run(promoted.run_id)
     metrics, tags = run.data.metrics, run.data.tags
@@ -69,7 +81,10 @@ def test_the_gate_promotes_and_every_run_records_its_evidence(trained) -> None:
         for plot in ("roc", "ks", "calibration", "score_distribution"):
             assert (artifacts / algorithm / "plots" / f"{plot}.png").read_bytes()[:4] == b"\x89PNG"
         assert (artifacts / algorithm / "selection.json").is_file()
-    assert (artifacts / "promotion" / "decision.json").is_file()
+    decision = json.loads((artifacts / "promotion" / "decision.json").read_text())
+    assert (decision["promote"], decision["env"], decision["burden"]) == (True, "test", "harm")
+    assert decision["report"] == promoted.decision.report
+    assert {"interval", "rows", "events", "measurable"} <= set(decision["checks"][0])
     assert (artifacts / "spec" / "credit_pd.yml").is_file()
 
 
@@ -78,7 +93,11 @@ def test_same_data_same_metrics_and_no_gain_keeps_the_champion(trained) -> None:
     assert again.metrics["auc"] == first.metrics["auc"]
     assert again.metrics["ks"] == first.metrics["ks"]
     assert not again.promoted and again.champion == "2"
-    assert again.decision.reasons == ["AUC gain over the champion 0.0000 falls short of 0.0050"]
+    assert again.decision.reasons == [
+        f"AUC gain over the champion 0.0000 (95% CI 0.0000–0.0000; the challenger scores all "
+        f"{again.metrics['rows']:,} rows as the champion does) falls short of 0.0050: its "
+        "upper bound does too"
+    ]
     client = use_mlflow(settings)
     assert str(client.get_model_version_by_alias("credit_pd", CHAMPION).version) == "2"
     assert str(client.get_model_version_by_alias("credit_pd", CHALLENGER).version) == "3"
@@ -129,7 +148,8 @@ def test_the_loader_refuses_what_is_not_a_registered_version(trained) -> None:
 
 def test_fraud_is_tracked_with_its_review_budget(feature_world: Settings, tmp_path: Path) -> None:
     settings = copy_world(feature_world, tmp_path)
-    outcome = retrain(with_gates("fraud", LENIENT), settings, progress=lambda _: None)
+    outcome = retrain(as_committed("fraud"), settings, progress=lambda _: None)
+    assert outcome.promoted, outcome.decision.report  # the committed rule, on any day
     run = use_mlflow(settings).get_run(outcome.run_id)
     assert "lightgbm.out_of_time.auprc" in run.data.metrics
     assert "lightgbm.out_of_time.review.recall" in run.data.metrics

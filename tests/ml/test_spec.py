@@ -138,3 +138,43 @@ def test_pdo_scaling_round_trips() -> None:
     assert odds_to_points(100, scaling) == pytest.approx(620)
     assert odds_to_points(25, scaling) == pytest.approx(580)
     assert points_to_odds(640, scaling) == pytest.approx(200)
+
+
+def test_the_production_specs_state_who_carries_the_burden_of_proof() -> None:
+    for family in ("credit_pd", "fraud"):
+        promotion = load_spec(family).promotion
+        assert promotion is not None
+        assert promotion.burden("prod") == "model"
+        assert (promotion.burden("dev"), promotion.burden("test")) == ("harm", "harm")
+        assert (promotion.confidence, promotion.min_events) == (0.95, 30)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("confidence", 95, "promotion.confidence: Input should be less than 1 (got 95)"),
+        ("confidence", 0.3, "promotion.confidence: Input should be greater than or equal to 0.5"),
+        ("min_events", 1, "promotion.min_events: Input should be greater than or equal to 2"),
+        (
+            "burden_of_proof",
+            {"prod": "model", "staging": "harm"},
+            "promotion.burden_of_proof.staging.[key]: Input should be 'dev', 'test' or 'prod'",
+        ),
+        (
+            "burden_of_proof",
+            {"prod": "nobody"},
+            "promotion.burden_of_proof.prod: Input should be 'model' or 'harm'",
+        ),
+        ("min_evnts", 30, "promotion.min_evnts: Extra inputs are not permitted"),
+        ("fairness_evidence", "required", "fairness_evidence is replaced by burden_of_proof"),
+    ],
+)
+def test_a_bad_promotion_rule_is_refused(
+    tmp_path: Path, field: str, value: object, message: str
+) -> None:
+    document = _credit_pd()
+    document["promotion"][field] = value
+    path = _write(tmp_path, "credit_pd", document)
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    assert f"{path}: " in str(error.value) and message in str(error.value)

@@ -10,7 +10,11 @@
   observed default rate by band of predicted PD);
 - stability: PSI of the scores, development vs out of time;
 - fairness: the same measures in each band of an attribute (age), and the largest AUC
-  gap between bands with enough rows of both outcomes.
+  gap between bands with enough rows of both outcomes;
+- the evidence a promotion gate reads: the sample (rows, defaulters, non-defaulters) and
+  a confidence interval of the AUC (DeLong), of the AUC gap and of the score PSI
+  (bootstrap, seeded), and of a challenger's AUC gain over the champion on the same rows
+  (paired DeLong): see ``zhongtai.ml.intervals``.
 """
 
 from __future__ import annotations
@@ -25,11 +29,19 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 
 from zhongtai.ml.data import cross_validation_splits
 from zhongtai.ml.features import population_stability
+from zhongtai.ml.intervals import (
+    RESAMPLES,
+    auc_difference_interval,
+    auc_gap_interval,
+    auc_interval,
+    psi_interval,
+)
 from zhongtai.ml.spec import Algorithm, CrossValidationSpec, FairnessSpec, ModelSpec
 from zhongtai.ml.train import train_models
 
 CALIBRATION_BINS = 10
 PSI_BINS = 10
+CONFIDENCE = 0.95
 
 
 class Scorer(Protocol):
@@ -146,8 +158,10 @@ def calibration_table(
     ]
 
 
-def score_psi(expected: np.ndarray, actual: np.ndarray, bins: int = PSI_BINS) -> float:
-    """PSI of ``actual`` scores against ``expected`` ones, in ``expected``'s deciles."""
+def score_bins(
+    expected: np.ndarray, actual: np.ndarray, bins: int = PSI_BINS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of ``expected`` and ``actual`` scores in ``expected``'s quantile bins."""
     expected = np.asarray(expected, dtype=float)
     actual = np.asarray(actual, dtype=float)
     edges = np.unique(np.quantile(expected, np.linspace(0, 1, bins + 1))[1:-1])
@@ -157,7 +171,12 @@ def score_psi(expected: np.ndarray, actual: np.ndarray, bins: int = PSI_BINS) ->
     actual_counts = np.bincount(
         np.searchsorted(edges, actual, side="right"), minlength=edges.size + 1
     )
-    return population_stability(expected_counts, actual_counts)
+    return expected_counts, actual_counts
+
+
+def score_psi(expected: np.ndarray, actual: np.ndarray, bins: int = PSI_BINS) -> float:
+    """PSI of ``actual`` scores against ``expected`` ones, in ``expected``'s deciles."""
+    return population_stability(*score_bins(expected, actual, bins))
 
 
 def fairness_report(
@@ -165,37 +184,59 @@ def fairness_report(
     probability_of_default: np.ndarray,
     attribute: pd.Series,
     fairness: FairnessSpec,
+    *,
+    confidence: float = CONFIDENCE,
+    seed: int = 0,
+    resamples: int = RESAMPLES,
 ) -> dict[str, Any]:
-    """Rows, observed and predicted default rate and AUC in each band of the attribute;
-    ``auc_gap``: the largest AUC difference between bands of at least ``min_rows`` rows
-    holding at least ``min_events`` of each outcome (none when fewer than two such
-    bands)."""
+    """Rows, defaulters, non-defaulters, observed and predicted default rate and AUC in
+    each band of the attribute; ``auc_gap``: the largest AUC difference between bands of
+    at least ``min_rows`` rows holding at least ``min_events`` of each outcome (each such
+    band is ``compared``), with ``auc_gap_interval``, a bootstrap interval stratified by
+    band and outcome, seeded by ``seed`` (both none when fewer than two such bands)."""
     labels = np.asarray(y, dtype=int)
     scores = np.asarray(probability_of_default, dtype=float)
     values = pd.to_numeric(attribute, errors="coerce").to_numpy(dtype=float)
     edges = fairness.bands
     bands = []
-    comparable: list[float] = []
+    compared: list[tuple[np.ndarray, np.ndarray]] = []
     for low, high in pairwise(edges):
         inside = (values >= low) & (values < high)
         rows = int(inside.sum())
-        band: dict[str, Any] = {"band": f"[{low:g}, {high:g})", "rows": rows}
+        positives = int(labels[inside].sum())
+        band: dict[str, Any] = {
+            "band": f"[{low:g}, {high:g})",
+            "rows": rows,
+            "defaulters": positives,
+            "non_defaulters": rows - positives,
+        }
         if rows:
             band["observed_default_rate"] = round(float(labels[inside].mean()), 6)
             band["predicted_pd"] = round(float(scores[inside].mean()), 6)
-        positives = int(labels[inside].sum())
         both = rows and 0 < positives < rows
         band["auc"] = round(auc(labels[inside], scores[inside]), 6) if both else None
         enough = min(positives, rows - positives) >= fairness.min_events
-        if both and rows >= fairness.min_rows and enough:
-            comparable.append(band["auc"])
+        band["compared"] = bool(both and rows >= fairness.min_rows and enough)
+        if band["compared"]:
+            compared.append((labels[inside], scores[inside]))
         bands.append(band)
     outside = int((~((values >= edges[0]) & (values < edges[-1]))).sum())
+    gap = None
+    if len(compared) > 1:
+        compared_aucs = [band["auc"] for band in bands if band["compared"]]
+        interval = auc_gap_interval(compared, confidence, resamples, seed)
+        gap = {
+            "auc_gap": round(max(compared_aucs) - min(compared_aucs), 6),
+            "auc_gap_interval": interval.bounds(),
+        }
     return {
         "attribute": attribute.name,
         "bands": bands,
         "rows_outside_bands": outside,
-        "auc_gap": round(max(comparable) - min(comparable), 6) if len(comparable) > 1 else None,
+        "min_rows": fairness.min_rows,
+        "min_events": fairness.min_events,
+        "auc_gap": None if gap is None else gap["auc_gap"],
+        "auc_gap_interval": None if gap is None else gap["auc_gap_interval"],
     }
 
 
@@ -207,32 +248,99 @@ def evaluate_model(
     reference_scores: np.ndarray | None = None,
     fairness: FairnessSpec | None = None,
     review_threshold: float | None = None,
+    confidence: float = CONFIDENCE,
+    seed: int = 0,
+    resamples: int = RESAMPLES,
 ) -> dict[str, Any]:
-    """Every metric of ``model`` on ``frame`` (with its label): AUC, AUPRC, Gini, KS,
-    Brier, calibration, default rates; when asked, the score PSI against
-    ``reference_scores`` (the development scores), the fairness report, and the review
+    """Every metric of ``model`` on ``frame`` (with its label): rows, defaulters and
+    non-defaulters, AUC with its DeLong ``auc_interval`` at ``confidence``, AUPRC, Gini,
+    KS, Brier, calibration, default rates; when asked, the score PSI against
+    ``reference_scores`` (the development scores) with its bootstrap
+    ``score_psi_interval``, the fairness report (with its gap's interval), and the review
     metrics at ``review_threshold`` (a probability, from ``review_threshold()`` on the
-    development probabilities)."""
+    development probabilities). Bootstraps draw ``resamples`` times from ``seed``: same
+    inputs, same numbers.
+
+    A sample without both outcomes has no AUC, AUPRC, Gini or KS (none), and an AUC
+    interval needs two of each outcome."""
     y = frame[label].astype(int).to_numpy()
     probability = model.predict_pd(frame)
+    defaulters = int(y.sum())
+    both = 0 < defaulters < len(y)
     metrics: dict[str, Any] = {
         "rows": len(frame),
-        "default_rate": round(float(y.mean()), 6),
-        "mean_pd": round(float(probability.mean()), 6),
-        "auc": round(auc(y, probability), 6),
-        "auprc": round(auprc(y, probability), 6),
-        "gini": round(gini(y, probability), 6),
-        "ks": round(ks(y, probability), 6),
-        "brier": round(brier(y, probability), 6),
-        "calibration": calibration_table(y, probability),
+        "defaulters": defaulters,
+        "non_defaulters": len(y) - defaulters,
+        "confidence": confidence,
+        "default_rate": round(float(y.mean()), 6) if len(y) else None,
+        "mean_pd": round(float(probability.mean()), 6) if len(y) else None,
+        "auc": round(auc(y, probability), 6) if both else None,
+        "auc_interval": _auc_bounds(y, probability, confidence),
+        "auprc": round(auprc(y, probability), 6) if both else None,
+        "gini": round(gini(y, probability), 6) if both else None,
+        "ks": round(ks(y, probability), 6) if both else None,
+        "brier": round(brier(y, probability), 6) if len(y) else None,
+        "calibration": calibration_table(y, probability) if len(y) else [],
     }
     if reference_scores is not None:
-        metrics["score_psi"] = round(score_psi(reference_scores, model.score(frame)), 6)
+        expected, actual = score_bins(reference_scores, model.score(frame))
+        interval = psi_interval(expected, actual, confidence, resamples, seed)
+        metrics["rows_reference"] = int(expected.sum())
+        metrics["score_psi"] = round(interval.estimate, 6)
+        metrics["score_psi_interval"] = interval.bounds()
     if fairness is not None:
-        metrics["fairness"] = fairness_report(y, probability, frame[fairness.attribute], fairness)
+        metrics["fairness"] = fairness_report(
+            y,
+            probability,
+            frame[fairness.attribute],
+            fairness,
+            confidence=confidence,
+            seed=seed,
+            resamples=resamples,
+        )
     if review_threshold is not None:
         metrics["review"] = review_metrics(y, probability, review_threshold)
     return metrics
+
+
+def _auc_bounds(y: np.ndarray, probability: np.ndarray, confidence: float) -> list[float] | None:
+    defaulters = int(y.sum())
+    if min(defaulters, len(y) - defaulters) < 2:
+        return None
+    return auc_interval(y, probability, confidence).bounds()
+
+
+def champion_comparison(
+    challenger: Scorer,
+    champion: Scorer,
+    frame: pd.DataFrame,
+    label: str,
+    confidence: float = CONFIDENCE,
+) -> dict[str, Any]:
+    """The champion on the challenger's out-of-time rows: its AUC, and the challenger's
+    AUC gain over it with the paired DeLong interval (none with fewer than two of either
+    outcome), the sample both were scored on, and whether the two score every row alike
+    (``identical``: a retrain that reproduced the champion, whose gain is exactly 0 on
+    any sample)."""
+    y = frame[label].astype(int).to_numpy()
+    ours, theirs = challenger.predict_pd(frame), champion.predict_pd(frame)
+    defaulters = int(y.sum())
+    comparison: dict[str, Any] = {
+        "rows": len(frame),
+        "defaulters": defaulters,
+        "non_defaulters": len(y) - defaulters,
+        "confidence": confidence,
+        "auc": None,
+        "auc_gain": None,
+        "auc_gain_interval": None,
+        "identical": bool(np.allclose(ours, theirs, rtol=0, atol=1e-12)),
+    }
+    if min(defaulters, len(y) - defaulters) >= 2:
+        gain = auc_difference_interval(y, ours, theirs, confidence)
+        comparison["auc"] = round(auc(y, theirs), 6)
+        comparison["auc_gain"] = round(gain.estimate, 6)
+        comparison["auc_gain_interval"] = gain.bounds()
+    return comparison
 
 
 def cross_validate(

@@ -7,8 +7,9 @@
 3. one MLflow run records data, selection, metrics, plots and models;
 4. the spec's chosen algorithm becomes a new registered version, alias ``challenger``;
 5. the champion, if any, is scored on the same out-of-time rows, and the promotion gate
-   decides; the decision and its evidence go to the run and the version either way, and
-   only a passed gate moves ``champion``.
+   decides on the intervals of the evidence, under the burden of proof the spec gives
+   the settings' environment; the decision and its evidence go to the run and the
+   version either way, and only a passed gate moves ``champion``.
 
 Same spec, same data: same models and metrics (seeds come from the spec).
 """
@@ -25,7 +26,12 @@ import pandas as pd
 import yaml
 
 from zhongtai.ml.data import load_frame, split_out_of_time
-from zhongtai.ml.evaluate import evaluate_model, review_threshold
+from zhongtai.ml.evaluate import (
+    CONFIDENCE,
+    champion_comparison,
+    evaluate_model,
+    review_threshold,
+)
 from zhongtai.ml.export import ScoringModel, export_model, load_exported
 from zhongtai.ml.promote import PromotionDecision, decide_promotion
 from zhongtai.ml.register import (
@@ -114,18 +120,21 @@ def retrain(
             description=spec.description,
             tags={"algorithm": spec.algorithm, "spec": spec.name, "label": spec.label},
         )
-        champion_metrics, champion = _champion_on(client, spec, out_of_time)
-        decision = decide_promotion(chosen.out_of_time, champion_metrics, spec.promotion)
+        champion_metrics, champion = _champion_on(client, spec, chosen.model, out_of_time)
+        decision = decide_promotion(
+            chosen.out_of_time, champion_metrics, spec.promotion, settings.env
+        )
         _log_decision(client, spec.name, str(version.version), decision, champion)
         if decision.promote:
             promote(client, spec.name, str(version.version))
             champion = str(version.version)
-    verdict = (
-        "promoted to champion"
-        if decision.promote
-        else "not promoted: " + "; ".join(decision.reasons)
+    verdict = "promoted to champion" if decision.promote else "not promoted"
+    progress(
+        f"{spec.name} version {version.version}: {verdict} "
+        f"(burden of proof in {decision.env}: {decision.burden})"
     )
-    progress(f"{spec.name} version {version.version}: {verdict}")
+    for line in decision.report:
+        progress(f"  {line}")
     return RetrainOutcome(
         spec.name, run.info.run_id, str(version.version), decision, champion, chosen.out_of_time
     )
@@ -153,8 +162,19 @@ def _candidate(
     folder.mkdir(parents=True)
     exported = export_model(fitted, folder / EXPORT_ARTIFACT, metadata)
     model = load_exported(exported)
+    intervals: dict[str, Any] = {"seed": spec.seed}
+    if spec.promotion is not None:
+        intervals |= {
+            "confidence": spec.promotion.confidence,
+            "resamples": spec.promotion.resamples,
+        }
     development_metrics = evaluate_model(
-        model, development, spec.label, fairness=spec.fairness, review_threshold=threshold
+        model,
+        development,
+        spec.label,
+        fairness=spec.fairness,
+        review_threshold=threshold,
+        **intervals,
     )
     out_of_time_metrics = evaluate_model(
         model,
@@ -163,25 +183,32 @@ def _candidate(
         reference_scores=model.score(development),
         fairness=spec.fairness,
         review_threshold=threshold,
+        **intervals,
     )
     return Candidate(fitted, model, exported, development_metrics, out_of_time_metrics)
 
 
 def _champion_on(
-    client: Any, spec: ModelSpec, out_of_time: pd.DataFrame
+    client: Any, spec: ModelSpec, challenger: ScoringModel, out_of_time: pd.DataFrame
 ) -> tuple[dict[str, Any] | None, str | None]:
-    """The champion's out-of-time metrics on today's out-of-time rows (None: no champion).
+    """The champion against the challenger on today's out-of-time rows: its AUC and the
+    challenger's paired AUC gain over it (None: no champion).
 
-    A champion that cannot be loaded or scored yields no AUC, so the gain check refuses.
+    A champion that cannot be scored yields no gain, with the error: the gate reads it as
+    a check that cannot be measured.
     """
     try:
         champion = load_registered(client, spec.name, alias=CHAMPION)
     except ModelNotRegistered:
         return None, None
+    confidence = spec.promotion.confidence if spec.promotion is not None else CONFIDENCE
     try:
-        return evaluate_model(champion.model, out_of_time, spec.label), champion.version
+        comparison = champion_comparison(
+            challenger, champion.model, out_of_time, spec.label, confidence
+        )
     except (KeyError, ValueError) as error:
-        return {"auc": None, "error": str(error)}, champion.version
+        return {"auc": None, "auc_gain": None, "error": str(error)}, champion.version
+    return comparison, champion.version
 
 
 def _log_run(
@@ -281,13 +308,32 @@ def _log_decision(
 
     from zhongtai.ml import track
 
-    record = {"version": version, "champion_before": champion, **decision.to_dict()}
+    record = {
+        "version": version,
+        "champion_before": champion,
+        **decision.to_dict(),
+        "report": decision.report,
+    }
     track.log_json("promotion/decision.json", record)
     outcome = "promoted" if decision.promote else "refused"
-    mlflow.set_tags({"promotion": outcome, "promotion.reasons": "; ".join(decision.reasons)})
-    client.set_model_version_tag(family, version, "promotion", outcome)
-    client.set_model_version_tag(
-        family, version, "promotion.reasons", "; ".join(decision.reasons) or "all checks passed"
-    )
+    tags = {
+        "promotion": outcome,
+        "promotion.reasons": "; ".join(decision.reasons) or "all checks passed",
+        "promotion.env": decision.env,
+        "promotion.burden": decision.burden,
+        "promotion.checks": "\n".join(decision.report),
+    }
+    mlflow.set_tags(tags)
+    for key, value in tags.items():
+        client.set_model_version_tag(family, version, key, value)
+    figures: dict[str, float] = {}
     for check in decision.checks:
-        mlflow.log_metric(f"promotion.{check.name}.passed", float(check.passed))
+        figures[f"promotion.{check.name}.passed"] = float(check.passed)
+        figures[f"promotion.{check.name}.measurable"] = float(check.measurable)
+        if check.value is not None:
+            figures[f"promotion.{check.name}.value"] = check.value
+        if check.interval is not None:
+            figures[f"promotion.{check.name}.low"], figures[f"promotion.{check.name}.high"] = (
+                check.interval
+            )
+    mlflow.log_metrics(figures)

@@ -7,7 +7,8 @@ manual-review budget its threshold is set by (fraud) and the gates a challenger 
 to become champion. The code in ``zhongtai.ml`` takes its decisions from here and nowhere
 else.
 
-This module stays light (pydantic and yaml only): DAG files and the CLI import it.
+This module stays light (pydantic, yaml, the settings' types): DAG files and the CLI
+import it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from zhongtai.settings import Environment
 
 ML_DIR = Path(__file__).resolve().parents[3] / "ml"
 Loaded = TypeVar("Loaded", bound=BaseModel)
@@ -221,8 +224,12 @@ class ReviewSpec(_Strict):
     )
 
 
+Burden = Literal["model", "harm"]
+
+
 class PromotionSpec(_Strict):
-    """What a challenger must show, out of time, to replace the champion."""
+    """What a challenger must show, out of time, to replace the champion, and who carries
+    the burden of proof in each environment (see ml/README.md)."""
 
     min_auc: float = Field(ge=0.5, le=1, description="The AUC any model must reach.")
     min_auc_gain: float = Field(ge=0, description="AUC gain over the champion, at least.")
@@ -230,12 +237,42 @@ class PromotionSpec(_Strict):
     max_fairness_gap: float = Field(
         ge=0, le=1, description="Largest AUC difference between bands of the fairness attribute."
     )
-    fairness_evidence: Literal["required", "when_measured"] = Field(
-        default="required",
-        description="required: a gap that could not be measured (bands too thin) refuses the "
-        "challenger; when_measured: the gap is checked only when measured, for a book too "
-        "small to measure it (the decision says it was not).",
+    confidence: float = Field(
+        default=0.95,
+        ge=0.5,
+        lt=1,
+        description="Two-sided confidence of every interval the gate reads, in [0.5, 1).",
     )
+    min_events: int = Field(
+        default=30,
+        ge=2,
+        description="The out-of-time AUC and the gain over the champion are measurable only "
+        "with at least this many defaulters and as many non-defaulters: fewer is noise.",
+    )
+    resamples: int = Field(
+        default=1000, ge=100, description="Bootstrap resamples (fairness gap, score PSI)."
+    )
+    burden_of_proof: dict[Environment, Burden] = Field(
+        default_factory=dict,
+        description="Per environment: model (the model must show, by its interval, that it "
+        "meets every limit; an unmeasurable check refuses) or harm (refused only on "
+        "evidence, by its interval, that a limit is broken; an unmeasurable check passes). "
+        "An environment not listed: model.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "fairness_evidence" in data:
+            raise ValueError(
+                "fairness_evidence is replaced by burden_of_proof "
+                "(e.g. {prod: model, dev: harm, test: harm}): see ml/README.md"
+            )
+        return data
+
+    def burden(self, env: Environment) -> Burden:
+        """Who carries the burden of proof in ``env``: the model unless the spec says harm."""
+        return self.burden_of_proof.get(env, "model")
 
 
 class ModelSpec(_Strict):
