@@ -19,6 +19,10 @@ rewritten: the marts of the last good run stay as they were. If `gate_marts` or
 `gate_reconciliation` fails, the new marts are not published (no asset event), so the
 feature platform keeps serving the last good ones. Data Docs:
 `<data dir>/quality/data_docs/index.html`.
+
+The dbt tasks are rendered from the manifest that `dbt parse` compiled before Airflow
+started (`zhongtai airflow ...` compiles it when the dbt project changed): parsing this
+file runs no dbt.
 """
 
 from __future__ import annotations
@@ -30,14 +34,19 @@ from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, 
 from cosmos.constants import InvocationMode, LoadMode
 
 from zhongtai.assets import mart_asset, raw_asset
+from zhongtai.clock import run_settings
 from zhongtai.landing.contracts import SOURCES
 from zhongtai.settings import Settings
 from zhongtai.warehouse.dbt import DBT_PROJECT_DIR, DUCKDB_POOL, dbt_environment
+from zhongtai.warehouse.manifest import require_manifest
 from zhongtai.warehouse.marts import MARTS
 
+SETTINGS = Settings()
 PROJECT = ProjectConfig(
     dbt_project_path=DBT_PROJECT_DIR,
-    env_vars=dbt_environment(Settings(), "duckdb"),
+    # compiled by `dbt parse` before Airflow starts: ManifestMissing says how, if it is not
+    manifest_path=require_manifest(SETTINGS),
+    env_vars=dbt_environment(SETTINGS, "duckdb"),
     install_dbt_deps=False,
 )
 PROFILE = ProfileConfig(
@@ -56,7 +65,7 @@ def dbt_layer(group_id: str, paths: list[str]) -> DbtTaskGroup:
         profile_config=PROFILE,
         execution_config=EXECUTION,
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_LS,
+            load_method=LoadMode.DBT_MANIFEST,
             select=[f"path:{path}" for path in paths],
             # dbt unit tests run in the test suite, not against production data
             exclude=["resource_type:unit_test"],
@@ -71,13 +80,13 @@ def dbt_layer(group_id: str, paths: list[str]) -> DbtTaskGroup:
 
 def gate(layer: str):
     @task(task_id=f"gate_{layer}", pool=DUCKDB_POOL)
-    def run_gate() -> dict[str, object]:
+    def run_gate(**context) -> dict[str, object]:
         from airflow.sdk.exceptions import AirflowFailException
 
         from zhongtai.quality.gates import GateFailed, run_gate
 
         try:
-            return run_gate(layer, Settings()).summary()
+            return run_gate(layer, run_settings(context)).summary()
         except GateFailed as failed:
             # Retrying cannot make bad data good: stop here, downstream stays untouched.
             raise AirflowFailException(str(failed)) from failed
@@ -86,19 +95,19 @@ def gate(layer: str):
 
 
 @task
-def prepare_zones() -> None:
+def prepare_zones(**context) -> None:
     """Create the warehouse, marts and Spark folders if this is the first build."""
     from zhongtai.warehouse.dbt import prepare_zones
 
-    prepare_zones(Settings())
+    prepare_zones(run_settings(context))
 
 
 @task(outlets=[mart_asset(mart) for mart in MARTS])
-def publish_marts(raw_gate: dict[str, object]) -> list[str]:
+def publish_marts(raw_gate: dict[str, object], **context) -> list[str]:
     """Record the raw partitions this build took in; the next run's gates start after them."""
     from zhongtai.quality.published import mark_published
 
-    published = mark_published(Settings(), raw_gate["ingest_dates"])  # type: ignore[arg-type]
+    published = mark_published(run_settings(context), raw_gate["ingest_dates"])  # type: ignore[arg-type]
     return [day.isoformat() for day in published]
 
 

@@ -1,8 +1,9 @@
 """
 ### land_raw: land every source into the raw zone
 
-For the logical date *D*, each task lands the files delivered under
-`inbox/D/<source>/` into the immutable raw zone (`raw/<source>/ingest_date=D/...`):
+For the run's day *D* (`ZHONGTAI_AS_OF` when set, else the day of the logical date), each
+task lands the files delivered under `inbox/D/<source>/` into the immutable raw zone
+(`raw/<source>/ingest_date=D/...`):
 
 1. each file is checked against its **data contract** (declared fields, types, no
    prohibited categories such as contacts, SMS, photos, audio or location history);
@@ -23,6 +24,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag, task
 
 from zhongtai.assets import raw_asset
+from zhongtai.clock import run_settings
 from zhongtai.landing.contracts import SOURCES
 
 log = logging.getLogger(__name__)
@@ -38,11 +40,10 @@ def land_task(source: str):
         from airflow.sdk.exceptions import AirflowFailException
 
         from zhongtai.landing.land import LandingRefused, land_source
-        from zhongtai.settings import Settings
 
-        delivery_date = (context.get("logical_date") or context["dag_run"].run_after).date()
+        settings = run_settings(context)
         try:
-            outcome = land_source(source, delivery_date, Settings(), on_file=_log_file)
+            outcome = land_source(source, settings.today(), settings, on_file=_log_file)
         except LandingRefused as refused:
             # Retrying cannot fix a bad file: fail now, the file is safe in quarantine.
             raise AirflowFailException(str(refused)) from refused

@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag, task
 
 from zhongtai.assets import feature_asset, mart_asset
+from zhongtai.clock import run_settings
 from zhongtai.features.build import FEATURE_SERVICES
-from zhongtai.settings import Settings
 
 FEATURE_MARTS = (
     "application_features",
@@ -36,33 +36,33 @@ FEATURE_MARTS = (
 
 
 @task
-def graph_features() -> int:
+def graph_features(**context) -> int:
     import pyarrow.parquet as pq
 
     from zhongtai.graph.build import build_graph_features
 
-    return pq.ParquetFile(build_graph_features(Settings())).metadata.num_rows
+    return pq.ParquetFile(build_graph_features(run_settings(context))).metadata.num_rows
 
 
 @task
-def risk_indices() -> dict[str, int]:
+def risk_indices(**context) -> dict[str, int]:
     from zhongtai.features.indices import build_risk_indices
 
-    return build_risk_indices(Settings())
+    return build_risk_indices(run_settings(context))
 
 
 @task
-def apply_definitions() -> None:
+def apply_definitions(**context) -> None:
     from zhongtai.features.repo import apply_definitions
 
-    apply_definitions(Settings())
+    apply_definitions(run_settings(context))
 
 
 @task(outlets=[feature_asset(service) for service in FEATURE_SERVICES])
-def materialize() -> list[str]:
+def materialize(**context) -> list[str]:
     from zhongtai.features.materialize import materialize_features
 
-    done = materialize_features(Settings())
+    done = materialize_features(run_settings(context))
     return [f"{m.view}: {m.start:%Y-%m-%d %H:%M} → {m.end:%Y-%m-%d %H:%M}" for m in done]
 
 

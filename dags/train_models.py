@@ -25,18 +25,18 @@ from typing import Any
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 from zhongtai.assets import feature_asset
+from zhongtai.clock import run_settings
 from zhongtai.ml.spec import load_spec
-from zhongtai.settings import Settings
 
 FAMILIES = ("credit_pd", "fraud")
 SERVICES = sorted({str(load_spec(family).data.feature_service) for family in FAMILIES})
 
 
 @task
-def train(family: str) -> dict[str, Any]:
+def train(family: str, **context) -> dict[str, Any]:
     from zhongtai.ml.retrain import retrain
 
-    outcome = retrain(family, Settings())
+    outcome = retrain(family, run_settings(context))
     return {
         "version": outcome.version,
         "promoted": outcome.promoted,

@@ -1,14 +1,124 @@
-"""Every DAG imports cleanly and carries what the Airflow UI user relies on."""
+"""Every DAG imports cleanly, quickly (no subprocess, no data read) and carries what the
+Airflow UI user relies on."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
 from zhongtai.landing.contracts import SOURCES
+from zhongtai.settings import Settings
+from zhongtai.warehouse.manifest import ManifestMissing, manifest_path
 
 DAGS_FOLDER = Path(__file__).parents[2] / "dags"
+DAG_FILES = sorted(DAGS_FOLDER.glob("*.py"))
+
+# Audit events of a new process (https://docs.python.org/3/library/audit_events.html).
+SPAWN_EVENTS = frozenset(
+    {
+        "subprocess.Popen",
+        "os.system",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.exec",
+        "os.fork",
+        "os.forkpty",
+        "pty.spawn",
+    }
+)
+_recording: list[tuple[str, tuple[Any, ...]]] | None = None
+_hooked = False
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if _recording is not None and (event in SPAWN_EVENTS or event in {"open", "os.mkdir"}):
+        _recording.append((event, args))
+
+
+@contextmanager
+def audited() -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
+    """Record the processes started and the files opened or folders made meanwhile (an
+    audit hook cannot be removed: it is installed once and records only in here)."""
+    global _recording, _hooked
+    if not _hooked:
+        sys.addaudithook(_audit)
+        _hooked = True
+    _recording = events = []
+    try:
+        yield events
+    finally:
+        _recording = None
+
+
+def import_fresh(path: Path) -> ModuleType:
+    """Execute a DAG file as a new module, as Airflow's DAG processor does."""
+    spec = importlib.util.spec_from_file_location(f"fresh_{path.stem}_{os.urandom(4).hex()}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _under(path: object, folder: Path) -> bool:
+    if isinstance(path, int):  # os.open on a file descriptor
+        return False
+    resolved = Path(os.fsdecode(path)).resolve()  # type: ignore[arg-type]
+    return resolved == folder or folder in resolved.parents
+
+
+@pytest.mark.parametrize("dag_file", DAG_FILES, ids=lambda path: path.stem)
+def test_importing_a_dag_file_starts_no_process_and_reads_no_data(
+    dag_file: Path, dag_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow imports every DAG file every 30 seconds, within a timeout: no dbt (neither
+    a `dbt ls` process nor dbt in-process), no other process, nothing read from the data
+    but the compiled dbt manifest."""
+    # croniter, which Airflow imports for the first cron schedule of a process, runs
+    # `file -b python` (platform.architecture) at its own import: the DAG processor has it
+    # loaded already, and it is no work of a DAG file.
+    import croniter  # noqa: F401
+    from dbt.cli.main import dbtRunner
+
+    def no_dbt(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"dbt ran while {dag_file.name} was imported: {args}")
+
+    monkeypatch.setattr(dbtRunner, "invoke", no_dbt)
+    data_dir = dag_settings.data_dir.resolve()
+    allowed = {manifest_path(dag_settings)}
+    with audited() as events:
+        import_fresh(dag_file)
+
+    started = [(event, args[:2]) for event, args in events if event in SPAWN_EVENTS]
+    assert started == [], f"{dag_file.name} started processes at import: {started}"
+    touched = sorted(
+        {
+            str(args[0])
+            for event, args in events
+            if event in {"open", "os.mkdir"}
+            and _under(args[0], data_dir)
+            and Path(os.fsdecode(args[0])).resolve() not in allowed
+        }
+    )
+    assert touched == [], f"{dag_file.name} read or wrote the data dir at import: {touched}"
+
+
+def test_a_missing_manifest_is_named_with_how_to_compile_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZHONGTAI_DATA_DIR", str(tmp_path / "var"))
+    with pytest.raises(ManifestMissing) as missing:
+        import_fresh(DAGS_FOLDER / "build_warehouse.py")
+    message = str(missing.value)
+    assert str(manifest_path(Settings())) in message
+    assert "zhongtai airflow" in message and "ensure_manifest" in message
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +130,7 @@ def dagbag():
 
 def test_no_import_errors(dagbag) -> None:
     assert dagbag.import_errors == {}
-    assert len(dagbag.dags) == len(list(DAGS_FOLDER.glob("*.py")))
+    assert len(dagbag.dags) == len(DAG_FILES)
 
 
 def test_every_dag_is_documented_tagged_owned_and_retried(dagbag) -> None:

@@ -23,12 +23,13 @@ DELIVERY = date(2026, 11, 23)
 
 
 def test_land_raw_lands_every_source_and_a_rerun_adds_nothing(settings: Settings) -> None:
+    settings = settings.model_copy(update={"as_of": DELIVERY})
     generate(settings.inbox_dir, applicants=300, seed=3, delivery_date=DELIVERY)
     land_german_credit_file(settings.inbox_dir, DELIVERY)
 
-    run_dag_test("land_raw", DELIVERY, settings)
+    run_dag_test("land_raw", settings)
     first = read_manifests(settings.raw_dir)
-    run_dag_test("land_raw", DELIVERY, settings)
+    run_dag_test("land_raw", settings)
 
     assert {manifest.source for manifest in first} == set(SOURCES)
     assert read_manifests(settings.raw_dir) == first
@@ -59,8 +60,9 @@ def _clear_identifiers(settings: Settings) -> pa.Array:
 
 
 def test_no_clear_identifier_reaches_the_raw_zone(settings: Settings) -> None:
+    settings = settings.model_copy(update={"as_of": DELIVERY})
     generate(settings.inbox_dir, applicants=2000, seed=11, delivery_date=DELIVERY)
-    run_dag_test("land_raw", DELIVERY, settings)
+    run_dag_test("land_raw", settings)
 
     clear = _clear_identifiers(settings)
     assert len(clear) > 6000  # national ids, names, phones, addresses of 2,000 applicants

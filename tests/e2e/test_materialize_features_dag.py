@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from tests.worlds import build_world
@@ -17,10 +15,9 @@ pytestmark = pytest.mark.e2e
 
 
 def test_materialize_features_serves_the_latest_applicant(settings: Settings) -> None:
-    today = datetime.now(UTC).date()
-    build_world(settings, applicants=400, seed=3, delivery_date=today)
+    build_world(settings, applicants=400, seed=3, delivery_date=settings.today())
 
-    run_dag_test("materialize_features", today, settings)
+    run_dag_test("materialize_features", settings)
 
     assert all(feature_table_path(settings, table).is_file() for table in FEATURE_TABLES)
     entity = latest_application(settings)

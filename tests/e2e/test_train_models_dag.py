@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,10 +19,9 @@ def test_train_models_registers_both_families_reproducibly(
     feature_world: Settings, tmp_path: Path
 ) -> None:
     settings = copy_world(feature_world, tmp_path)
-    today = datetime.now(UTC).date()
 
-    run_dag_test("train_models", today, settings)
-    run_dag_test("train_models", today, settings)
+    run_dag_test("train_models", settings)
+    run_dag_test("train_models", settings)
 
     client = use_mlflow(settings)
     for family in ("credit_pd", "fraud"):

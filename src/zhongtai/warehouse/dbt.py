@@ -22,12 +22,17 @@ DUCKDB_POOL = "zhongtai_duckdb"
 
 
 class DbtFailed(Exception):
-    """A dbt command failed; the message names the failing nodes."""
+    """A dbt command failed; the message names the failing nodes and dbt's log file."""
 
 
 def dbt_run_dir(settings: Settings, target: Target = "duckdb") -> Path:
-    """Where dbt writes its compiled SQL, manifest, docs site and logs for a target."""
+    """Where dbt writes its compiled SQL, manifests and docs site for a target."""
     return settings.data_dir.resolve() / "dbt" / target
+
+
+def dbt_log_file(settings: Settings, target: Target = "duckdb") -> Path:
+    """dbt's own log of every in-process run on ``target`` (the console stays quiet)."""
+    return settings.logs_dir.resolve() / "dbt" / target / "dbt.log"
 
 
 def dbt_environment(settings: Settings, target: Target = "duckdb") -> dict[str, str]:
@@ -40,7 +45,7 @@ def dbt_environment(settings: Settings, target: Target = "duckdb") -> dict[str, 
         "ZHONGTAI_MARTS_DIR": str(settings.marts_dir.resolve()),
         "ZHONGTAI_SPARK_DIR": str(settings.spark_dir.resolve()),
         "DBT_TARGET_PATH": str(run_dir / "target"),
-        "DBT_LOG_PATH": str(run_dir / "logs"),
+        "DBT_LOG_PATH": str(dbt_log_file(settings, target).parent),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 
@@ -51,18 +56,26 @@ def prepare_zones(settings: Settings) -> None:
 
 
 def run_dbt(args: list[str], settings: Settings, target: Target = "duckdb") -> object:
-    """Run ``dbt ARGS`` on ``target``; raise DbtFailed naming what failed."""
+    """Run ``dbt ARGS`` on ``target``; raise DbtFailed naming what failed.
+
+    dbt's console output goes to its log file only (``dbt_log_file``): a caller prints
+    what matters, and a failure's summary and the log's path are in the exception.
+    """
     from dbt.cli.main import dbtRunner
 
     prepare_zones(settings)
     with temporary_environ(dbt_environment(settings, target)):
         result = dbtRunner().invoke(
-            [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+            [
+                *args,
+                *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
+                *("--log-level", "none", "--log-level-file", "info"),
+            ]
         )
         if target == "duckdb":
             release_duckdb()
     if not result.success:
-        raise DbtFailed(_failure_summary(args, result))
+        raise DbtFailed(_failure_summary(args, result, dbt_log_file(settings, target)))
     return result.result
 
 
@@ -81,7 +94,7 @@ def release_duckdb() -> None:
         gc.collect()
 
 
-def _failure_summary(args: list[str], result: object) -> str:
+def _failure_summary(args: list[str], result: object, log_file: Path) -> str:
     lines = [f"dbt {' '.join(args)} failed"]
     outcome = getattr(result, "result", None)
     for node in getattr(outcome, "results", None) or []:
@@ -90,4 +103,5 @@ def _failure_summary(args: list[str], result: object) -> str:
     exception = getattr(result, "exception", None)
     if exception is not None:
         lines.append(f"  {exception}")
+    lines.append(f"  dbt's log: {log_file}")
     return "\n".join(lines)
