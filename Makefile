@@ -10,7 +10,7 @@ DEMO_APPLICANTS ?= 30000
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv servers demo test lint bench bench-world airflow lock clean
+.PHONY: venv servers demo test lint bench bench-any-day bench-world airflow lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,13 +56,25 @@ bench: $(STAMP) servers
 	$(BIN)/python bench/online_latency.py --data-dir $(BENCH_DIR)/50k
 	$(BIN)/python bench/decision_latency.py --data-dir $(BENCH_DIR)/50k
 
+# make test and make demo with the clock shifted (Debian's faketime), as users on other days.
+ANY_DAY_OFFSETS ?= 0 103 211 317
+bench-any-day: $(STAMP) servers
+	@command -v faketime >/dev/null 2>&1 || { \
+		echo "installing faketime (apt-get)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+			faketime >/dev/null; }
+	$(BIN)/python bench/any_day.py $(foreach d,$(ANY_DAY_OFFSETS),--offset $(d)) \
+		--what demo --what test
+
 bench-world:
 	$(BIN)/zhongtai generate --applicants $(APPLICANTS)
 	$(BIN)/zhongtai land
 	$(BIN)/zhongtai warehouse build
 	$(BIN)/zhongtai features build --no-materialize
 
-# The Airflow UI on http://localhost:8080 (credentials are printed at start-up).
+# The Airflow UI on http://localhost:8080 (credentials are printed at start-up). DAGs start
+# paused: unpause them in the UI or with `zhongtai airflow dags unpause DAG_ID`.
 airflow: $(STAMP)
 	$(BIN)/zhongtai airflow standalone
 

@@ -91,12 +91,10 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def feature_world(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A small world (enough applicants for a few fraud rings) with its marts, feature
     tables and a materialised SQLite online store, built once; tests only read it."""
-    from datetime import UTC, datetime
-
     from tests.worlds import build_world
     from zhongtai.features.build import build_features
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("feature-world") / "var", env="test")
-    build_world(settings, applicants=1500, seed=17, delivery_date=datetime.now(UTC).date())
+    build_world(settings, applicants=1500, seed=17, delivery_date=settings.today())
     build_features(settings, progress=lambda _: None)
     return settings

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -39,17 +39,56 @@ audit_app = typer.Typer(help="The API's hash-chained audit log.", no_args_is_hel
 app.add_typer(audit_app, name="audit")
 console = Console()
 MODEL_FAMILIES = ("credit_pd", "fraud")  # the registered model families of ml/
+# Enough applicants for the promotion gates to measure the champions out of time on any day.
+DEMO_APPLICANTS = 30_000
 
 DateOption = Annotated[
     datetime | None,
     typer.Option(
-        "--date", formats=["%Y-%m-%d"], help="Delivery / ingest date (default: today, UTC)."
+        "--date",
+        formats=["%Y-%m-%d"],
+        help="Delivery / ingest date (default: the as-of date, see --as-of).",
     ),
 ]
 
 
+# Commands whose tool talks to the person at the terminal (the API server, Airflow).
+CONSOLE_COMMANDS = frozenset({"serve", "airflow"})
+
+
+@app.callback()
+def main_options(
+    context: typer.Context,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d"],
+            help="The platform's one clock: the day this run treats as today (default: "
+            "ZHONGTAI_AS_OF, else the real date, UTC). Same seed, same as-of: same world, "
+            "marts, metrics and models.",
+        ),
+    ] = None,
+) -> None:
+    """zhongtai: a data middle-platform for consumer credit risk."""
+    from zhongtai.logs import log_to_file
+
+    if as_of is not None:
+        # Through the environment, so that every Settings() of this run and every process
+        # it starts (Airflow, dbt, the API) reads the same day.
+        os.environ["ZHONGTAI_AS_OF"] = as_of.date().isoformat()
+    try:
+        settings = Settings()
+    except ValueError as error:  # pydantic names the setting and what it expected
+        console.print(f"[red]bad setting: {error}")
+        raise typer.Exit(2) from error
+    command = context.invoked_subcommand
+    if command not in CONSOLE_COMMANDS:
+        log_to_file(settings.logs_dir / f"{command}.log")
+
+
 def _day(value: datetime | None) -> date:
-    return value.date() if value else datetime.now(UTC).date()
+    return value.date() if value else Settings().today()
 
 
 def _progress() -> Progress:
@@ -141,41 +180,74 @@ def land(
 
 @app.command()
 def demo(
-    applicants: Annotated[int, typer.Option(min=1, help="Applicants in the demo world.")] = 5000,
+    applicants: Annotated[
+        int, typer.Option(min=1, help="Applicants in the demo world.")
+    ] = DEMO_APPLICANTS,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
 ) -> None:
     """Run the platform on the embedded default: generate, land, build the warehouse,
-    materialise features, train and promote the models."""
-    from zhongtai.airflow_env import run_dag_test
+    materialise features, train and promote the models, and ask the API for decisions."""
     from zhongtai.privacy.keys import resolve_keyring
 
     settings = Settings()
-    delivery_date = datetime.now(UTC).date()
+    delivery_date = settings.today()
+    console.print(
+        f"zhongtai demo: as of {delivery_date.isoformat()}, seed {seed}; "
+        f"data dir {settings.data_dir.resolve()}; tool logs under {settings.logs_dir.resolve()}"
+    )
     console.rule("1. keys")
     resolve_keyring(settings, announce=lambda message: console.print(f"[yellow]{message}"))
     console.rule(f"2. sources: a lender's world of {applicants:,} applicants")
     generate(
         applicants=applicants, seed=seed, when=datetime.combine(delivery_date, datetime.min.time())
     )
-    console.rule("3. Airflow: land_raw")
-    run_dag_test("land_raw", delivery_date, settings)
-    console.rule("raw zone")
+    _demo_dag("3. Airflow: land_raw", "land_raw", settings)
     _print_raw_zone(settings)
     _print_zones(settings)
-    console.rule("4. Airflow: build_warehouse (dbt models between quality gates)")
-    run_dag_test("build_warehouse", delivery_date, settings)
-    console.rule("warehouse")
+    _demo_dag(
+        "4. Airflow: build_warehouse (dbt models between quality gates)",
+        "build_warehouse",
+        settings,
+    )
     _print_warehouse(settings)
-    console.rule("5. Airflow: materialize_features (graph, risk indices, Feast online store)")
-    run_dag_test("materialize_features", delivery_date, settings)
-    console.rule("features")
+    _demo_dag(
+        "5. Airflow: materialize_features (graph, risk indices, Feast online store)",
+        "materialize_features",
+        settings,
+    )
     _print_online_vector(settings, "credit_scoring_v1")
-    console.rule("6. Airflow: train_models (MLflow runs, registry, promotion gate)")
-    run_dag_test("train_models", delivery_date, settings)
-    console.rule("models")
+    _demo_dag(
+        "6. Airflow: train_models (MLflow runs, registry, promotion gate)", "train_models", settings
+    )
+    without_champion = _print_promotions(settings)
     _print_champions(settings)
     console.rule("7. the decision API: a partner asks for decisions (zhongtai serve)")
+    if without_champion:
+        console.print(
+            f"[red]No decisions: {' and '.join(without_champion)} "
+            f"{'has' if len(without_champion) == 1 else 'have'} no champion.[/] The API "
+            "decides only with a champion of every family, and a model becomes champion only "
+            "through its promotion gate; the checks it failed are listed above (each with "
+            "its sample and confidence interval; the rule is in ml/README.md). A larger "
+            "world gives the gate more evidence: make demo DEMO_APPLICANTS=100000."
+        )
+        raise typer.Exit(3)
     _print_decisions(settings)
+
+
+def _demo_dag(title: str, dag_id: str, settings: Settings) -> None:
+    """One of the demo's DAG runs (``airflow dags test``): its story on the console, its
+    logs in a file; a failed run stops the demo with what failed and where to read more."""
+    from zhongtai.airflow_env import DagRunFailed, run_dag_test
+
+    console.rule(title)
+    try:
+        with console.status(f"running {dag_id} ..."):
+            log = run_dag_test(dag_id, settings)
+    except DagRunFailed as failed:
+        console.print(f"[red]{failed}")
+        raise typer.Exit(1) from failed
+    console.print(f"{dag_id}: success (log: {log})")
 
 
 @warehouse_app.command("build")
@@ -197,7 +269,9 @@ def build_warehouse(
 
 @warehouse_app.command("docs")
 def warehouse_docs(
-    serve: Annotated[bool, typer.Option(help="Serve the docs site on localhost:8080.")] = False,
+    serve: Annotated[bool, typer.Option(help="Serve the docs site on localhost:PORT.")] = False,
+    # not 8080: that is the Airflow UI's
+    port: Annotated[int, typer.Option(help="The port --serve listens on.")] = 8081,
 ) -> None:
     """Generate dbt's docs site (lineage, columns, tests); --serve to browse it."""
     from zhongtai.warehouse.dbt import dbt_run_dir, run_dbt
@@ -206,7 +280,8 @@ def warehouse_docs(
     run_dbt(["docs", "generate"], settings)
     console.print(f"dbt docs: {dbt_run_dir(settings) / 'target' / 'index.html'}")
     if serve:
-        run_dbt(["docs", "serve", "--port", "8080", "--no-browser"], settings)
+        console.print(f"serving them on http://localhost:{port} (Ctrl+C to stop)")
+        run_dbt(["docs", "serve", "--port", str(port), "--no-browser"], settings)
 
 
 def _print_raw_zone(settings: Settings) -> None:
@@ -312,10 +387,13 @@ def _print_online_vector(settings: Settings, service: str) -> None:
     console.print("web UI:         zhongtai features feast ui")
 
 
-def _print_vector(service: str, vector: dict[str, object]) -> None:
-    table = Table("feature", "value", title=f"online vector, {service}")
-    for name, value in vector.items():
-        table.add_row(name, "[dim]null" if value is None else str(value))
+def _print_vector(service: str, vector: dict[str, object], columns: int = 2) -> None:
+    """The vector as a table of ``columns`` feature/value pairs side by side."""
+    table = Table(*(["feature", "value"] * columns), title=f"online vector, {service}")
+    cells = [(name, "[dim]null" if value is None else str(value)) for name, value in vector.items()]
+    for start in range(0, len(cells), columns):
+        row = [text for cell in cells[start : start + columns] for text in cell]
+        table.add_row(*row, *[""] * (2 * columns - len(row)))
     console.print(table)
 
 
@@ -354,11 +432,55 @@ def models_ui(
     mlflow = str(Path(sys.executable).parent / "mlflow")
     command = [mlflow, "ui", "--backend-store-uri", settings.tracking_uri]
     command += ["--host", host, "--port", str(port)]
+    # The UI needs no job consumers (MLflow starts several, gigabytes, unless told not to).
+    os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
     os.execv(mlflow, command)  # the UI takes this process's place (and its signals)
 
 
+def _print_promotions(settings: Settings) -> list[str]:
+    """Each family's latest promotion decision, one line per check; the families left
+    without a champion."""
+    from zhongtai.ml.register import CHAMPION
+    from zhongtai.ml.track import use_mlflow
+
+    client = use_mlflow(settings)
+    without_champion = []
+    for family in MODEL_FAMILIES:
+        versions = client.search_model_versions(f"name = '{family}'")
+        if not versions:
+            console.print(f"[red]{family}: no version registered")
+            without_champion.append(family)
+            continue
+        latest = max(versions, key=lambda v: int(v.version))
+        record = _promotion_record(str(latest.run_id))
+        promoted = bool(record and record.get("promote"))
+        verdict = "[green]promoted to champion" if promoted else "[red]refused by its gate"
+        console.print(f"[bold]{family} v{latest.version}[/]: {verdict}")
+        for check in (record or {}).get("checks", []):
+            mark = "[green]pass[/]" if check["passed"] else "[red]FAIL[/]"
+            console.print(f"  {mark} {check['reason']}")
+        has_champion = any(CHAMPION in (v.aliases or []) for v in versions)
+        if not has_champion:
+            without_champion.append(family)
+        elif not promoted:
+            console.print(f"  {family}: the earlier champion keeps serving")
+    return without_champion
+
+
+def _promotion_record(run_id: str) -> dict[str, Any] | None:
+    """The promotion decision a training run logged (none if it logged none)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return dict(mlflow.artifacts.load_dict(f"runs:/{run_id}/promotion/decision.json"))
+    except (MlflowException, OSError):
+        return None
+
+
 def _print_champions(settings: Settings, *, every_version: bool = False) -> None:
-    """The champion (or every version) of each family with its out-of-time evidence."""
+    """The champion of each family (its latest version when it has none), or every
+    version, with its out-of-time evidence."""
     from zhongtai.ml.register import CHAMPION
     from zhongtai.ml.track import use_mlflow
 
@@ -376,10 +498,13 @@ def _print_champions(settings: Settings, *, every_version: bool = False) -> None
     columns: dict[str, list[str]] = {}
     for family in MODEL_FAMILIES:
         found = client.search_model_versions(f"name = '{family}'")
-        for number in sorted((int(v.version) for v in found), reverse=True):
+        numbers = sorted((int(v.version) for v in found), reverse=True)
+        for number in numbers:
             version = client.get_model_version(family, str(number))
             aliases = list(version.aliases or [])
-            if not every_version and CHAMPION not in aliases:
+            has_champion = any(CHAMPION in (v.aliases or []) for v in found)
+            wanted = CHAMPION in aliases or (not has_champion and number == numbers[0])
+            if not every_version and not wanted:
                 continue
             algorithm = version.tags.get("algorithm", "")
             metrics = client.get_run(str(version.run_id)).data.metrics
@@ -390,6 +515,9 @@ def _print_champions(settings: Settings, *, every_version: bool = False) -> None
                 version.tags.get("promotion", ""),
                 *("-" if value is None else f"{value:.4f}" for value in values),
             ]
+    if not columns:
+        console.print("no model registered yet: zhongtai models train")
+        return
     table = Table("", *columns, title="registered models, out of time")
     for i, name in enumerate(["aliases", "algorithm", "promotion gate", *shown.values()]):
         table.add_row(name, *(values[i] for values in columns.values()))

@@ -7,10 +7,17 @@ import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+
+LOG_TAIL_CHARS = 2000
+
+
+class ServerNotReady(RuntimeError):
+    """A server exited, or did not become ready in time; the message holds its last words."""
 
 
 def free_port() -> int:
@@ -18,6 +25,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def log_tail(path: Path, chars: int = LOG_TAIL_CHARS) -> str:
+    """The last ``chars`` characters of a log file (empty if there is none)."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(max(0, path.stat().st_size - chars))
+            return handle.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
 
 
 @contextmanager
@@ -28,43 +45,63 @@ def serving(
     probe: str,
     *,
     ready: Callable[[int], bool] = lambda status: status < 500,
-    timeout_s: float = 120,
+    timeout_s: float = 300,
     tls_ca: Path | None = None,
+    log_path: Path | None = None,
 ) -> Iterator[str]:
     """Start a server process; yield its base URL once ``probe`` answers a status that is
-    ``ready`` (default: not a 5xx), and stop it afterwards. Fails with the server's last
-    words if it exits first. With ``tls_ca`` (a PEM file) the server speaks HTTPS and its
+    ``ready`` (default: not a 5xx), and stop it afterwards.
+
+    The server's output goes to ``log_path`` (default: a temporary file), never to a pipe
+    nobody reads: a chatty server would block on a full pipe and never become ready. Fails
+    with ``ServerNotReady`` and the log's last lines as soon as the server exits, or after
+    ``timeout_s`` (a generous bound for a busy machine: a live server is waited for, a
+    dead one is not). With ``tls_ca`` (a PEM file) the server speaks HTTPS and its
     certificate must verify against that authority."""
     import httpx
 
     verify = True if tls_ca is None else ssl.create_default_context(cafile=str(tls_ca))
-
-    # its own process group, so that stopping it stops the workers it started too
-    process = subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    if log_path is None:
+        handle, name = tempfile.mkstemp(prefix="zhongtai-server-", suffix=".log")
+        os.close(handle)
+        log_path = Path(name)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        # its own process group, so that stopping it stops the workers it started too
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     base = f"{'http' if tls_ca is None else 'https'}://127.0.0.1:{port}"
     name = " ".join([os.path.basename(command[0]), *command[1:2]])
     try:
         deadline = time.monotonic() + timeout_s
+        answered: int | None = None
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"{name} exited: {process.stderr.read()[-2000:]}")  # type: ignore[union-attr]
+                raise ServerNotReady(
+                    f"{name} exited with code {process.returncode} (log: {log_path}):\n"
+                    f"{log_tail(log_path)}"
+                )
             try:
-                if ready(httpx.get(base + probe, timeout=2, verify=verify).status_code):
+                answered = httpx.get(base + probe, timeout=5, verify=verify).status_code
+                if ready(answered):
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{name} did not answer on {base}{probe} in {timeout_s:.0f} s")
+                status = "no answer" if answered is None else f"last answered {answered}"
+                raise ServerNotReady(
+                    f"{name} was not ready on {base}{probe} after {timeout_s:.0f} s "
+                    f"({status}; log: {log_path}):\n{log_tail(log_path)}"
+                )
             time.sleep(0.5)
         yield base
     finally:
         with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)

@@ -6,6 +6,7 @@ package has no side effects.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -27,6 +28,12 @@ class Settings(BaseSettings):
     )
 
     env: Environment = "dev"
+    as_of: date | None = Field(
+        default=None,
+        description="The platform's one clock: the day a run treats as today (generator "
+        "calendar, deliveries, label windows, out-of-time cut, materialisation windows). "
+        "Default: the real date (UTC), read each time it is asked.",
+    )
     data_dir: Path = Field(default=Path("var"), description="Root of every zone on disk.")
     dags_dir: Path = Field(default=Path("dags"), description="The Airflow DAGs of this project.")
     feature_env: FeatureEnvironment = Field(
@@ -72,6 +79,22 @@ class Settings(BaseSettings):
                     "ZHONGTAI_PSEUDONYM_KEY / ZHONGTAI_MASTER_KEYS: supply a real key"
                 )
         return self
+
+    def today(self) -> date:
+        """The run's "today": ``as_of`` when set, else the real date (UTC) at this call."""
+        return self.as_of or datetime.now(UTC).date()
+
+    def now(self) -> datetime:
+        """The moment a run stamps its records with (landing, gates, materialisation):
+        the real time of day on ``today()``, so a run pinned to another day lives on it."""
+        real = datetime.now(UTC)
+        if self.as_of is None:
+            return real
+        return datetime.combine(self.as_of, real.timetz())
+
+    def cutoff(self) -> datetime:
+        """00:00Z on ``today()``: everything a run sees happened strictly before it."""
+        return datetime.combine(self.today(), datetime.min.time(), tzinfo=UTC)
 
     @cached_property
     def inbox_dir(self) -> Path:
@@ -127,6 +150,12 @@ class Settings(BaseSettings):
     def feast_dir(self) -> Path:
         """Feast's file registry and its SQLite online store (default environment)."""
         return self.data_dir / "feast"
+
+    @cached_property
+    def logs_dir(self) -> Path:
+        """The tools' own logs (Airflow, dbt, Feast, MLflow, servers): the console tells
+        the platform's story, these files the details."""
+        return self.data_dir / "logs"
 
     @cached_property
     def airflow_home(self) -> Path:

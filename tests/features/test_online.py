@@ -45,7 +45,7 @@ def test_an_unknown_service_is_named(feature_world: Settings) -> None:
 
 def test_materialisation_resumes_where_it_ended(feature_world: Settings, tmp_path: Path) -> None:
     settings = copy_world(feature_world, tmp_path)
-    end = datetime.now(UTC)
+    end = settings.now()
     first = materialize_features(settings, end=end, progress=lambda _: None)
     later = materialize_features(settings, end=end + timedelta(days=1), progress=lambda _: None)
     assert all(run.windows >= 2 for run in first if run.view == "application_profile")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,8 +28,8 @@ SEED = 11
 
 @pytest.fixture(scope="session")
 def delivery_date() -> date:
-    """Today (UTC): freshness expectations measure from the run time."""
-    return datetime.now(UTC).date()
+    """The clock's today: freshness expectations measure from the run time."""
+    return Settings().today()
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +80,7 @@ def plant_raw_batch() -> PlantBatch:
             for index, value in values.items():
                 columns[column][index] = value
         columns[BATCH_ID_COLUMN] = [batch_id] * table.num_rows
-        columns[LOADED_AT_COLUMN] = [datetime.now(UTC)] * table.num_rows
+        columns[LOADED_AT_COLUMN] = [settings.now()] * table.num_rows
         planted = pa.table(columns, schema=table.schema)
         folder = batch_dir(settings.raw_dir, source, ingest_date, batch_id)
         folder.mkdir(parents=True)

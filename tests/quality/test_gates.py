@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +104,7 @@ def test_a_negative_income_and_a_clear_national_id_stop_the_raw_gate(
 
 def test_stale_raw_data_warns_after_26_hours_and_stops_after_74(world: Settings) -> None:
     with pytest.raises(GateFailed) as failed:
-        run_gate("raw", world, run_time=datetime.now(UTC) + timedelta(hours=80))
+        run_gate("raw", world, run_time=world.now() + timedelta(hours=80))
 
     result = failed.value.result
     critical, warnings = result.failures, result.warnings

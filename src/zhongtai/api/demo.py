@@ -76,8 +76,9 @@ def demo_partner_key(settings: Settings) -> str:
 
 
 @contextmanager
-def running_api(settings: Settings, timeout_s: float = 120) -> Iterator[str]:
-    """``zhongtai serve`` on a free local port; yields its base URL once ready."""
+def running_api(settings: Settings) -> Iterator[str]:
+    """``zhongtai serve`` on a free local port, its log under the logs dir; yields its base
+    URL once ready (it fails at once, with the log's tail, if the server exits)."""
     port = free_port()
     env = {
         **os.environ,
@@ -85,7 +86,8 @@ def running_api(settings: Settings, timeout_s: float = 120) -> Iterator[str]:
         "ZHONGTAI_ENV": settings.env,
     }
     command = [str(Path(sys.executable).parent / "zhongtai"), "serve", "--port", str(port)]
-    with serving(command, env, port, "/readyz", ready=_ok, timeout_s=timeout_s) as base:
+    log = settings.logs_dir / "api.log"
+    with serving(command, env, port, "/readyz", ready=_ok, log_path=log) as base:
         yield base
 
 

@@ -24,7 +24,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
@@ -213,7 +212,7 @@ def _install_routes(app: FastAPI) -> None:
             raise HTTPException(403, f"the applicant has not consented to {', '.join(missing)}")
         if "credit_scoring" not in partner.purposes:
             raise HTTPException(403, "your scope does not include credit_scoring decisions")
-        subject = subject_of(body, platform.pseudonym_key, datetime.now(UTC).date())
+        subject = subject_of(body, platform.pseudonym_key, platform.settings.today())
         champions = _champions(platform)
         try:
             known = platform.online.read(subject)

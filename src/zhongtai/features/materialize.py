@@ -46,11 +46,11 @@ def materialize_features(
     window: timedelta = DEFAULT_WINDOW,
     progress: Callable[[str], None] = print,
 ) -> list[Materialized]:
-    """Bring every feature view's online values up to ``end`` (default: now)."""
+    """Bring every feature view's online values up to ``end`` (default: the clock's now)."""
     if window <= timedelta(0):
         raise ValueError(f"window must be positive, got {window}")
     store = open_store(settings)
-    end = (end or datetime.now(UTC)).astimezone(UTC)
+    end = (end or settings.now()).astimezone(UTC)
     first = first_event_time(settings) - timedelta(seconds=1)
     done = []
     for view in sorted(store.list_feature_views(), key=lambda v: v.name):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
@@ -125,7 +125,7 @@ def _land_file(
     if existing := find_batch(settings.raw_dir, contract.source, batch_id):
         outcome.already_landed.append(existing)
         return
-    now = datetime.now(UTC)
+    now = settings.now()
     try:
         table = read_delivered_file(path, contract)
     except ContractViolation as violation:

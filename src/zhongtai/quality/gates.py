@@ -166,12 +166,12 @@ def run_gate(
 ) -> GateResult:
     """Validate ``layer`` (raw, staging, marts or reconciliation); raise GateFailed if it fails.
 
-    ``run_time`` (default: now) is what freshness windows are measured from; ``raw`` and
+    ``run_time`` (default: the clock's now) is what freshness windows are measured from; ``raw`` and
     ``staging`` read only the ingest dates not yet published (``mark_published``).
     """
     spec = load_suite_spec(layer, expectations_dir)
     check_tables(spec, str(suite_path(layer, expectations_dir)))
-    run_time = (run_time or datetime.now(UTC)).astimezone(UTC)
+    run_time = (run_time or settings.now()).astimezone(UTC)
     ingest_dates = tuple(pending_ingest_dates(settings)) if layer in ("raw", "staging") else ()
     run_name = f"{layer}-{run_time:%Y%m%dT%H%M%SZ}"
     if layer in ("raw", "staging"):
