@@ -440,7 +440,6 @@ def models_ui(
 def _print_promotions(settings: Settings) -> list[str]:
     """Each family's latest promotion decision, one line per check; the families left
     without a champion."""
-    from zhongtai.ml.register import CHAMPION
     from zhongtai.ml.track import use_mlflow
 
     client = use_mlflow(settings)
@@ -459,12 +458,24 @@ def _print_promotions(settings: Settings) -> list[str]:
         for check in (record or {}).get("checks", []):
             mark = "[green]pass[/]" if check["passed"] else "[red]FAIL[/]"
             console.print(f"  {mark} {check['reason']}")
-        has_champion = any(CHAMPION in (v.aliases or []) for v in versions)
-        if not has_champion:
+        champion = _champion_version(client, family)
+        if champion is None:
             without_champion.append(family)
         elif not promoted:
-            console.print(f"  {family}: the earlier champion keeps serving")
+            console.print(f"  {family} v{champion}, the champion, keeps serving")
     return without_champion
+
+
+def _champion_version(client: Any, family: str) -> str | None:
+    """The version that holds the champion alias (none if no version does)."""
+    from mlflow.exceptions import MlflowException
+
+    from zhongtai.ml.register import CHAMPION
+
+    try:
+        return str(client.get_model_version_by_alias(family, CHAMPION).version)
+    except MlflowException:
+        return None
 
 
 def _promotion_record(run_id: str) -> dict[str, Any] | None:
@@ -481,7 +492,6 @@ def _promotion_record(run_id: str) -> dict[str, Any] | None:
 def _print_champions(settings: Settings, *, every_version: bool = False) -> None:
     """The champion of each family (its latest version when it has none), or every
     version, with its out-of-time evidence."""
-    from zhongtai.ml.register import CHAMPION
     from zhongtai.ml.track import use_mlflow
 
     client = use_mlflow(settings)
@@ -499,13 +509,12 @@ def _print_champions(settings: Settings, *, every_version: bool = False) -> None
     for family in MODEL_FAMILIES:
         found = client.search_model_versions(f"name = '{family}'")
         numbers = sorted((int(v.version) for v in found), reverse=True)
+        shown_version = _champion_version(client, family) or str(numbers[0] if numbers else "")
         for number in numbers:
+            if not every_version and str(number) != shown_version:
+                continue
             version = client.get_model_version(family, str(number))
             aliases = list(version.aliases or [])
-            has_champion = any(CHAMPION in (v.aliases or []) for v in found)
-            wanted = CHAMPION in aliases or (not has_champion and number == numbers[0])
-            if not every_version and not wanted:
-                continue
             algorithm = version.tags.get("algorithm", "")
             metrics = client.get_run(str(version.run_id)).data.metrics
             values = [metrics.get(f"{algorithm}.out_of_time.{name}") for name in shown]

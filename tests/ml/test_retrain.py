@@ -170,3 +170,18 @@ def test_the_mlflow_ui_lists_the_registered_models(trained) -> None:
     assert page.status_code == 200 and "<html" in page.text.lower()
     names = {model["name"] for model in models.json()["registered_models"]}
     assert "credit_pd" in names
+
+
+def test_the_console_reports_every_check_and_which_champion_keeps_serving(
+    trained, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from zhongtai.cli import _print_promotions
+
+    settings, _ = trained
+    without_champion = _print_promotions(settings)
+    assert without_champion == ["fraud"]  # never trained here; credit_pd has its champion
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "credit_pd v3: refused by its gate" in printed
+    assert "FAIL AUC gain over the champion" in printed
+    assert "credit_pd v2, the champion, keeps serving" in printed
+    assert "fraud: no version registered" in printed
