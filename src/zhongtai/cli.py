@@ -38,6 +38,8 @@ app.add_typer(partners_app, name="partners")
 audit_app = typer.Typer(help="The API's hash-chained audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 console = Console()
+if not console.is_terminal:  # a log or CI: lines as long as a report's, not 80 columns
+    console.width = 120
 MODEL_FAMILIES = ("credit_pd", "fraud")  # the registered model families of ml/
 # Enough applicants for the promotion gates to measure the champions out of time on any day.
 DEMO_APPLICANTS = 30_000
