@@ -8,7 +8,7 @@ without the library. Each run appends its date, command, exit code, test counts 
 demo's champions to bench/results/any_day.json (one entry per date and command).
 
     python bench/any_day.py --offset 0 --offset 103 --offset 211 --offset 317 --what demo
-    python bench/any_day.py --offset 137 --what test
+    python bench/any_day.py --offset 137 --what test --busy-loop  # a core taken beside it
 """
 
 from __future__ import annotations
@@ -70,7 +70,10 @@ def _champions(data_dir: Path) -> dict[str, object]:
     return json.loads(done.stdout) if done.returncode == 0 else {"error": done.stderr[-500:]}
 
 
-def run_one(offset_days: int, what: str, log_dir: Path) -> dict[str, object]:
+BUSY_LOOP = "while True: pass"
+
+
+def run_one(offset_days: int, what: str, log_dir: Path, busy_loop: bool) -> dict[str, object]:
     day = (datetime.now(UTC) + timedelta(days=offset_days)).date()
     command = ["faketime", "-f", f"+{offset_days}d", "make", what]
     data_dir = ROOT / "var" / "any_day" / day.isoformat()
@@ -87,12 +90,17 @@ def run_one(offset_days: int, what: str, log_dir: Path) -> dict[str, object]:
         env.pop("FAKETIME_DONT_FAKE_MONOTONIC", None)
         env.pop("ZHONGTAI_AS_OF", None)  # the shifted clock is the only clock
         print(f"{day}: {' '.join(command)} (log: {log})", flush=True)
+        # another program taking a whole core for the length of the run, as on a busy machine
+        busy = subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) if busy_loop else None
         started = time.monotonic()
         with log.open("w") as out:
             rc = subprocess.run(
                 command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
             ).returncode
         wall_s = round(time.monotonic() - started, 1)
+        if busy is not None:
+            busy.kill()
+            busy.wait()
     text = log.read_text(errors="replace")
     entry: dict[str, object] = {
         "date": day.isoformat(),
@@ -100,6 +108,7 @@ def run_one(offset_days: int, what: str, log_dir: Path) -> dict[str, object]:
         "command": " ".join(command),
         "rc": rc,
         "wall_s": wall_s,
+        "busy_loop_beside": busy_loop,
     }
     if what == "test":
         summary = [line for line in text.splitlines() if re.search(r"\d+ passed|\d+ failed", line)]
@@ -118,6 +127,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--offset", type=int, action="append", required=True, help="days ahead")
     parser.add_argument("--what", choices=["test", "demo"], action="append", required=True)
+    parser.add_argument(
+        "--busy-loop", action="store_true", help="run a busy loop beside each run (one core)"
+    )
     parser.add_argument("--log-dir", type=Path, default=ROOT / "var" / "any_day" / "logs")
     args = parser.parse_args()
     if shutil.which("faketime") is None:
@@ -126,7 +138,7 @@ def main() -> None:
     runs = json.loads(RESULTS.read_text())["runs"] if RESULTS.exists() else []
     for offset in args.offset:
         for what in args.what:
-            entry = run_one(offset, what, args.log_dir)
+            entry = run_one(offset, what, args.log_dir, args.busy_loop)
             runs = [
                 r for r in runs if (r["date"], r["command"]) != (entry["date"], entry["command"])
             ]

@@ -11,8 +11,9 @@ MLflow store has one writer):
 3. an MLflow run with data fingerprint, selection report, metrics, plots and models;
 4. the chosen model registered as a new version, alias `challenger`;
 5. the promotion gate: `champion` moves only if the challenger beats the champion's
-   out-of-time AUC by the configured margin within the PSI and fairness limits. The
-   decision and its evidence are logged either way.
+   out-of-time AUC by the configured margin within the PSI and fairness limits, each read
+   through its confidence interval, with the burden of proof the spec sets for this
+   environment (ml/README.md). The decision and its evidence are logged either way.
 
 Same features and labels, same spec: same metrics (every seed comes from the spec).
 """

@@ -7,11 +7,14 @@
   correlation) and its report.
 - `zhongtai.ml.train`: the scorecard (optbinning, PDO points) and LightGBM.
 - `zhongtai.ml.evaluate`: AUC, Gini, KS, Brier, calibration, PSI, fairness by band,
-  AUPRC and the review budget.
+  AUPRC and the review budget, with the intervals the gate reads.
+- `zhongtai.ml.intervals`: DeLong intervals for AUC and a paired AUC difference, and a
+  seeded bootstrap for the fairness gap and PSI.
 - `zhongtai.ml.export`: a fitted model as files that load without pickle, and scored
   from them (with reasons).
 - `zhongtai.ml.plots`: ROC, KS, calibration, score distribution, precision-recall.
-- `zhongtai.ml.promote`: the promotion gate, a pure decision over metrics.
+- `zhongtai.ml.promote`: the promotion gate, a pure decision over metrics and their
+  intervals, with the burden of proof the spec sets for the environment.
 
 These return plain data and objects, so they run the same in a test, a benchmark or a
 DAG. MLflow sits at the edge: `zhongtai.ml.track` (runs), `zhongtai.ml.register`
