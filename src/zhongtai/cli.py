@@ -191,8 +191,10 @@ def demo(
     materialise features, train and promote the models, and ask the API for decisions."""
     from zhongtai.privacy.keys import resolve_keyring
 
+    # The clock is read once: a demo that runs past midnight stays on the day it started.
+    delivery_date = Settings().today()
+    os.environ["ZHONGTAI_AS_OF"] = delivery_date.isoformat()
     settings = Settings()
-    delivery_date = settings.today()
     console.print(
         f"zhongtai demo: as of {delivery_date.isoformat()}, seed {seed}; "
         f"data dir {settings.data_dir.resolve()}; tool logs under {settings.logs_dir.resolve()}"
