@@ -53,10 +53,13 @@ def _champions(data_dir: Path) -> dict[str, object]:
         "found = {}\n"
         "for family in ('credit_pd', 'fraud'):\n"
         "    versions = client.search_model_versions(f\"name = '{family}'\")\n"
-        "    champion = [v for v in versions if 'champion' in (v.aliases or [])]\n"
         "    latest = max(versions, key=lambda v: int(v.version)) if versions else None\n"
+        "    try:\n"
+        "        champion = client.get_model_version_by_alias(family, 'champion').version\n"
+        "    except Exception:\n"
+        "        champion = None\n"
         "    found[family] = {\n"
-        "        'champion': champion[0].version if champion else None,\n"
+        "        'champion': champion,\n"
         "        'promotion': latest.tags.get('promotion') if latest else None,\n"
         "        'reasons': latest.tags.get('promotion.reasons') if latest else None,\n"
         "    }\n"
@@ -76,7 +79,7 @@ BUSY_LOOP = "while True: pass"
 def run_one(offset_days: int, what: str, log_dir: Path, busy_loop: bool) -> dict[str, object]:
     day = (datetime.now(UTC) + timedelta(days=offset_days)).date()
     command = ["faketime", "-f", f"+{offset_days}d", "make", what]
-    data_dir = ROOT / "var" / "any_day" / day.isoformat()
+    data_dir = ROOT / "var" / "any_day" / f"{what}-{day.isoformat()}"
     shutil.rmtree(data_dir, ignore_errors=True)
     log = log_dir / f"{what}-{day.isoformat()}.log"
     with tempfile.TemporaryDirectory() as wrappers:
