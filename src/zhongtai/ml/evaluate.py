@@ -221,22 +221,19 @@ def fairness_report(
             compared.append((labels[inside], scores[inside]))
         bands.append(band)
     outside = int((~((values >= edges[0]) & (values < edges[-1]))).sum())
-    gap = None
+    gap, gap_interval = None, None
     if len(compared) > 1:
         compared_aucs = [band["auc"] for band in bands if band["compared"]]
-        interval = auc_gap_interval(compared, confidence, resamples, seed)
-        gap = {
-            "auc_gap": round(max(compared_aucs) - min(compared_aucs), 6),
-            "auc_gap_interval": interval.bounds(),
-        }
+        gap = round(max(compared_aucs) - min(compared_aucs), 6)
+        gap_interval = auc_gap_interval(compared, confidence, resamples, seed).bounds()
     return {
         "attribute": attribute.name,
         "bands": bands,
         "rows_outside_bands": outside,
         "min_rows": fairness.min_rows,
         "min_events": fairness.min_events,
-        "auc_gap": None if gap is None else gap["auc_gap"],
-        "auc_gap_interval": None if gap is None else gap["auc_gap_interval"],
+        "auc_gap": gap,
+        "auc_gap_interval": gap_interval,
     }
 
 

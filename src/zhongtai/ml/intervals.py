@@ -107,11 +107,8 @@ def auc_difference_interval(
     return Interval(estimate, max(-1.0, estimate - half), min(1.0, estimate + half))
 
 
-def bootstrap_aucs(
-    y: np.ndarray, scores: np.ndarray, resamples: int, rng: np.random.Generator
-) -> np.ndarray:
-    """The AUC on each of ``resamples`` resamples that draw the defaulters and the
-    non-defaulters separately, each with replacement (so each keeps its count).
+def _outcome_counts(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Defaulters and non-defaulters at each distinct score, lowest score first.
 
     Raises ValueError without both outcomes.
     """
@@ -122,14 +119,33 @@ def bootstrap_aucs(
     m, n = int(positive_counts.sum()), int(negative_counts.sum())
     if m == 0 or n == 0:
         raise ValueError(f"an AUC needs defaulters and non-defaulters, got {m} and {n}")
+    return positive_counts, negative_counts
+
+
+def _counted_auc(positives: np.ndarray, negatives: np.ndarray) -> np.ndarray:
+    """The AUC from outcome counts per distinct score (one sample a row): the share of
+    defaulter / non-defaulter pairs the defaulter scores above, ties counting half."""
+    below = np.cumsum(negatives, axis=-1) - negatives
+    pairs_won = (positives * (below + 0.5 * negatives)).sum(axis=-1)
+    return pairs_won / (positives.sum(axis=-1) * negatives.sum(axis=-1))
+
+
+def bootstrap_aucs(
+    y: np.ndarray, scores: np.ndarray, resamples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """The AUC on each of ``resamples`` resamples that draw the defaulters and the
+    non-defaulters separately, each with replacement (so each keeps its count).
+
+    Raises ValueError without both outcomes.
+    """
+    positive_counts, negative_counts = _outcome_counts(y, scores)
+    m, n = int(positive_counts.sum()), int(negative_counts.sum())
     aucs = []
     for start in range(0, resamples, _CHUNK):
         size = min(_CHUNK, resamples - start)
         drawn_positives = rng.multinomial(m, positive_counts / m, size=size)
         drawn_negatives = rng.multinomial(n, negative_counts / n, size=size)
-        below = np.cumsum(drawn_negatives, axis=1) - drawn_negatives
-        pairs_won = (drawn_positives * (below + 0.5 * drawn_negatives)).sum(axis=1)
-        aucs.append(pairs_won / (m * n))
+        aucs.append(_counted_auc(drawn_positives, drawn_negatives))
     return np.concatenate(aucs)
 
 
@@ -153,21 +169,11 @@ def auc_gap_interval(
     if len(groups) < 2:
         raise ValueError(f"a gap needs two groups, got {len(groups)}")
     rng = np.random.default_rng(seed)
-    estimates = [rank_auc(labels, scores) for labels, scores in groups]
+    estimates = [float(_counted_auc(*_outcome_counts(labels, scores))) for labels, scores in groups]
     table = np.vstack([bootstrap_aucs(labels, scores, resamples, rng) for labels, scores in groups])
     gaps = table.max(axis=0) - table.min(axis=0)
     found = bootstrap_interval(max(estimates) - min(estimates), gaps, confidence)
     return Interval(found.estimate, max(0.0, found.low), min(1.0, found.high))
-
-
-def rank_auc(y: np.ndarray, scores: np.ndarray) -> float:
-    """The AUC as the Mann-Whitney statistic: the defaulters' rank sum among all rows
-    (ties share their ranks), less its least value, over the pairs."""
-    labels = np.asarray(y, dtype=int)
-    m = int(labels.sum())
-    n = labels.size - m
-    ranks = rankdata(np.asarray(scores, dtype=float))
-    return float((ranks[labels == 1].sum() - m * (m + 1) / 2) / (m * n))
 
 
 def psi_interval(
