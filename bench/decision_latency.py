@@ -77,11 +77,11 @@ from machine import describe_machine, write_results
 from online_latency import free_port, materialised_applicants, prepare, wait_until
 from pydantic import ValidationError
 
-from zhongtai.api.demo import CONSENTS, decision_request, delivered_applications
-from zhongtai.api.partners import PartnerStore, partners_path
-from zhongtai.api.schemas import DecisionRequest
+from zhongtai.cli.demo_api import CONSENTS, decision_request, delivered_applications
+from zhongtai.decision.schemas import DecisionRequest
 from zhongtai.features.repo import open_store
 from zhongtai.settings import Settings
+from zhongtai.stores.partners import PartnerStore, partners_path
 from zhongtai.warehouse.marts import mart_path
 
 RESULTS = Path(__file__).parent / "results" / "decision_latency.json"

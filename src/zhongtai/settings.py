@@ -20,11 +20,34 @@ FeatureEnvironment = Literal["default", "scale"]
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder", "dev"})
 
 
+PROJECT_ROOMS = ("dbt_project", "expectations", "feature_repo", "ml", "policy")
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """The nearest folder, from ``start`` (the working directory) up, that holds the tool
+    rooms; else the checkout this package sits in (an editable install)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if all((folder / room).is_dir() for room in PROJECT_ROOMS):
+            return folder
+    checkout = Path(__file__).resolve().parents[2]
+    if all((checkout / room).is_dir() for room in PROJECT_ROOMS):
+        return checkout
+    raise FileNotFoundError(
+        f"no zhongtai project found from {here} up (a folder holding "
+        f"{', '.join(PROJECT_ROOMS)}): run from the project, or set ZHONGTAI_PROJECT_DIR"
+    )
+
+
 class Settings(BaseSettings):
     """Where zhongtai keeps its data and which keys protect it."""
 
     model_config = SettingsConfigDict(
-        env_prefix="ZHONGTAI_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="ZHONGTAI_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
     )
 
     env: Environment = "dev"
@@ -35,7 +58,17 @@ class Settings(BaseSettings):
         "Default: the real date (UTC), read each time it is asked.",
     )
     data_dir: Path = Field(default=Path("var"), description="Root of every zone on disk.")
-    dags_dir: Path = Field(default=Path("dags"), description="The Airflow DAGs of this project.")
+    project_dir: Path = Field(
+        default_factory=lambda: find_project_dir(),
+        description="The project: the tool rooms (dbt_project, expectations, feature_repo, "
+        "ml, policy, dags) that zhongtai reads. Default: the nearest folder holding them, "
+        "from the working directory up, else the checkout this package was installed from.",
+    )
+    dags_dir_override: Path | None = Field(
+        default=None,
+        alias="ZHONGTAI_DAGS_DIR",
+        description="The Airflow DAGs folder (default: project_dir/dags).",
+    )
     feature_env: FeatureEnvironment = Field(
         default="default",
         description="Feast environment: default (DuckDB offline, SQLite online) or scale "
@@ -95,6 +128,36 @@ class Settings(BaseSettings):
     def cutoff(self) -> datetime:
         """00:00Z on ``today()``: everything a run sees happened strictly before it."""
         return datetime.combine(self.today(), datetime.min.time(), tzinfo=UTC)
+
+    @property
+    def dags_dir(self) -> Path:
+        """The Airflow DAG files (wiring only)."""
+        return self.dags_dir_override or self.project_dir / "dags"
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        """dbt's project: sources, staging, intermediate, marts, macros, tests."""
+        return self.project_dir / "dbt_project"
+
+    @property
+    def expectations_dir(self) -> Path:
+        """Great Expectations suites and checkpoints, one YAML spec per layer."""
+        return self.project_dir / "expectations"
+
+    @property
+    def feature_repo_dir(self) -> Path:
+        """Feast's declarative repo: entities, sources, views, services, store yamls."""
+        return self.project_dir / "feature_repo"
+
+    @property
+    def ml_dir(self) -> Path:
+        """The model specs a modeller edits, one ``<family>.yml`` each."""
+        return self.project_dir / "ml"
+
+    @property
+    def policy_dir(self) -> Path:
+        """The decision rules partners are served under."""
+        return self.project_dir / "policy"
 
     @cached_property
     def inbox_dir(self) -> Path:

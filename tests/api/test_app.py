@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from zhongtai.api.audit import audit_log_path, verify
-from zhongtai.api.demo import CONSENTS, decision_request, delivered_applications
 from zhongtai.api.main import create_app, open_platform
-from zhongtai.api.partners import PartnerStore, partners_path
+from zhongtai.cli.demo_api import CONSENTS, decision_request, delivered_applications
 from zhongtai.settings import Settings
+from zhongtai.stores.audit import audit_log_path, verify
+from zhongtai.stores.partners import PartnerStore, partners_path
 
 
 def request_for(row: dict[str, str], **changes: Any) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from zhongtai.api.audit import (
+from zhongtai.settings import Settings
+from zhongtai.stores.audit import (
     GENESIS_HASH,
     AuditLog,
     audit_log_path,
@@ -23,7 +24,6 @@ from zhongtai.api.audit import (
     record_hash,
     verify,
 )
-from zhongtai.settings import Settings
 
 COLUMNS = (
     "seq, at, partner_id, purpose, action, applicant_id, decision_id, features, "

@@ -9,7 +9,7 @@ import pytest
 
 from tests.ml.gates import with_gates
 from tests.worlds import copy_world
-from zhongtai.api.champions import ChampionSet, ModelsUnavailable
+from zhongtai.decision.champions import ChampionSet, ModelsUnavailable
 from zhongtai.ml.register import promote
 from zhongtai.ml.retrain import retrain
 from zhongtai.ml.track import use_mlflow

@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from zhongtai.api.decide import OnlineFeatures, Subject
+from zhongtai.decision.decide import OnlineFeatures, Subject
 from zhongtai.features.repo import open_store
 from zhongtai.settings import Settings
 from zhongtai.warehouse.marts import mart_path

@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from tests.api.test_app import request_for
 from tests.conftest import running_redis
 from tests.worlds import copy_world
-from zhongtai.api.demo import delivered_applications
 from zhongtai.api.main import RETRY_AFTER_SECONDS, create_app, open_platform
-from zhongtai.api.partners import PartnerStore, partners_path
+from zhongtai.cli.demo_api import delivered_applications
 from zhongtai.features.materialize import materialize_features
 from zhongtai.settings import Settings
+from zhongtai.stores.partners import PartnerStore, partners_path
 
 
 def _partner_key(settings: Settings) -> dict[str, str]:

@@ -11,8 +11,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from zhongtai.api.main import create_app, open_platform
-from zhongtai.api.partners import PartnerStore, partners_path
 from zhongtai.settings import Settings
+from zhongtai.stores.partners import PartnerStore, partners_path
 
 FUZZER = "fuzzer"
 EXAMPLES = 40  # per operation and mode

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from zhongtai.api.partners import (
+from zhongtai.settings import Settings
+from zhongtai.stores.partners import (
     KEY_PREFIX,
     SHOWN_KEY_CHARS,
     Access,
@@ -23,7 +24,6 @@ from zhongtai.api.partners import (
     partners_path,
     partners_revoke,
 )
-from zhongtai.settings import Settings
 
 CREDIT = "credit_scoring"
 FRAUD = "fraud_prevention"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from zhongtai.api.policy import (
+from zhongtai.decision.policy import (
     DECISION_RULES_PATH,
     MAX_REASONS,
     Fraud,

@@ -79,7 +79,7 @@ def test_a_demo_run_is_dated_now_quiet_paused_and_leaves_nothing_queued(
 ) -> None:
     (tmp_path / "dags").mkdir()
     (tmp_path / "dags" / "tiny.py").write_text(TINY_DAGS)
-    settings = settings.model_copy(update={"dags_dir": tmp_path / "dags", "as_of": AS_OF})
+    settings = settings.model_copy(update={"dags_dir_override": tmp_path / "dags", "as_of": AS_OF})
     capfd.readouterr()
 
     started = datetime.now(UTC)
@@ -114,7 +114,7 @@ def test_a_failed_run_names_the_task_the_error_and_the_log(
 ) -> None:
     (tmp_path / "dags").mkdir()
     (tmp_path / "dags" / "tiny.py").write_text(TINY_DAGS)
-    settings = settings.model_copy(update={"dags_dir": tmp_path / "dags"})
+    settings = settings.model_copy(update={"dags_dir_override": tmp_path / "dags"})
 
     with pytest.raises(DagRunFailed) as failed:
         run_dag_test("tiny_gate", settings)

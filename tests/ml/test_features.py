@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zhongtai.ml.features import population_stability, select_features
+from zhongtai.ml.select import population_stability, select_features
 from zhongtai.ml.spec import BinningSpec, SelectionSpec
 
 SELECTION = SelectionSpec(min_iv=0.02, max_correlation=0.8, max_psi=0.25)

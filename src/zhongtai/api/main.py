@@ -37,14 +37,11 @@ from prometheus_client import (
     generate_latest,
 )
 
-from zhongtai.api.audit import AuditLog, audit_log_path
 from zhongtai.api.bodies import BoundedBodies
-from zhongtai.api.champions import ChampionSet, ModelsUnavailable
-from zhongtai.api.decide import OnlineFeatures, application_features, decide, subject_of
-from zhongtai.api.decisions import DecisionNotFound, DecisionStore, decisions_path
-from zhongtai.api.partners import Partner, PartnerStore, RateLimiter, partners_path
-from zhongtai.api.policy import Policy, load_policy
-from zhongtai.api.schemas import (
+from zhongtai.decision.champions import ChampionSet, ModelsUnavailable
+from zhongtai.decision.decide import OnlineFeatures, application_features, decide, subject_of
+from zhongtai.decision.policy import Policy, load_policy
+from zhongtai.decision.schemas import (
     DecisionOut,
     DecisionRequest,
     FeaturesOut,
@@ -54,6 +51,9 @@ from zhongtai.api.schemas import (
     ScoresOut,
 )
 from zhongtai.settings import Settings
+from zhongtai.stores.audit import AuditLog, audit_log_path
+from zhongtai.stores.decisions import DecisionNotFound, DecisionStore, decisions_path
+from zhongtai.stores.partners import Partner, PartnerStore, RateLimiter, partners_path
 
 MAX_BODY_BYTES = 16 * 1024
 RETRY_AFTER_SECONDS = 5

@@ -3,7 +3,7 @@
 - `zhongtai.ml.spec`: load and check ``ml/<family>.yml`` (light: no heavy imports).
 - `zhongtai.ml.data`: a spec's modelling rows from the platform; out-of-time and
   cross-validation splits.
-- `zhongtai.ml.features`: feature selection (constant, information value, stability,
+- `zhongtai.ml.select`: feature selection (constant, information value, stability,
   correlation) and its report.
 - `zhongtai.ml.train`: the scorecard (optbinning, PDO points) and LightGBM.
 - `zhongtai.ml.evaluate`: AUC, Gini, KS, Brier, calibration, PSI, fairness by band,

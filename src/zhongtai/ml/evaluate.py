@@ -28,7 +28,6 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from zhongtai.ml.data import cross_validation_splits
-from zhongtai.ml.features import population_stability
 from zhongtai.ml.intervals import (
     RESAMPLES,
     auc_difference_interval,
@@ -36,6 +35,7 @@ from zhongtai.ml.intervals import (
     auc_interval,
     psi_interval,
 )
+from zhongtai.ml.select import population_stability
 from zhongtai.ml.spec import Algorithm, CrossValidationSpec, FairnessSpec, ModelSpec
 from zhongtai.ml.train import train_models
 

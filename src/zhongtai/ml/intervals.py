@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm, rankdata
 
-from zhongtai.ml.features import population_stability
+from zhongtai.ml.select import population_stability
 
 RESAMPLES = 1000
 _CHUNK = 250  # resamples drawn at a time: bounds memory at _CHUNK x distinct scores

@@ -16,15 +16,14 @@ from __future__ import annotations
 import math
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from zhongtai.settings import Environment
+from zhongtai.yaml_models import read_yaml_model
 
 ML_DIR = Path(__file__).resolve().parents[3] / "ml"
-Loaded = TypeVar("Loaded", bound=BaseModel)
 
 Algorithm = Literal["scorecard", "lightgbm"]
 Filter = Literal["constant", "low_iv", "unstable", "correlated"]
@@ -86,7 +85,7 @@ class FeaturesSpec(_Strict):
 
 
 class SelectionSpec(_Strict):
-    """Thresholds of the feature selection (see ``zhongtai.ml.features``)."""
+    """Thresholds of the feature selection (see ``zhongtai.ml.select``)."""
 
     min_iv: float = Field(ge=0, description="Drop a feature whose information value is lower.")
     max_correlation: float = Field(
@@ -346,32 +345,6 @@ def load_spec(name_or_path: str | Path) -> ModelSpec:
     if spec.name != path.stem:
         raise SpecError(f"{path}: name: {spec.name!r} differs from the file name {path.stem!r}")
     return spec
-
-
-def read_yaml_model(path: Path, model: type[Loaded], error: type[ValueError]) -> Loaded:
-    """A YAML file validated as ``model``; ``error`` names the file, and for a wrong
-    value its dotted field (the specs of ml/, the rules of policy/)."""
-    try:
-        document = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as problem:
-        raise error(f"{path}: not valid YAML: {problem}") from problem
-    if not isinstance(document, dict):
-        raise error(f"{path}: expected a mapping of fields, got {type(document).__name__}")
-    try:
-        return model.model_validate(document)
-    except ValidationError as problem:
-        raise error(describe_errors(path, problem)) from problem
-
-
-def describe_errors(path: Path, error: ValidationError) -> str:
-    lines = []
-    for problem in error.errors():
-        where = ".".join(str(part) for part in problem["loc"]) or "(top level)"
-        message = problem["msg"].removeprefix("Value error, ")
-        given = problem.get("input")
-        shown = "" if isinstance(given, dict | list) or given is None else f" (got {given!r})"
-        lines.append(f"{path}: {where}: {message}{shown}")
-    return "\n".join(lines)
 
 
 def points_to_odds(points: float, scaling: ScalingSpec) -> float:

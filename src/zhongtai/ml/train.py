@@ -26,7 +26,7 @@ from optbinning import Scorecard
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
-from zhongtai.ml.features import (
+from zhongtai.ml.select import (
     SelectionReport,
     binning_process,
     categorical_features,

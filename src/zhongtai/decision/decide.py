@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from zhongtai.api.champions import Champions
-from zhongtai.api.policy import Policy, PolicyDecision, PolicyInputs
-from zhongtai.api.schemas import DecisionOut, DecisionRequest, Reason
+from zhongtai.decision.champions import Champions
+from zhongtai.decision.policy import Policy, PolicyDecision, PolicyInputs
+from zhongtai.decision.schemas import DecisionOut, DecisionRequest, Reason
 from zhongtai.ml.train import pd_to_points
 from zhongtai.privacy.pseudonyms import pseudonymise_one
 

@@ -42,7 +42,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from zhongtai.api.storage import PrivateSqlite, SqliteStore, check_pseudonym, utc_now
+from zhongtai.stores.sqlite import PrivateSqlite, SqliteStore, check_pseudonym, utc_now
 
 if TYPE_CHECKING:
     from zhongtai.settings import Settings

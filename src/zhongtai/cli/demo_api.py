@@ -60,7 +60,7 @@ def decision_request(row: dict[str, str], consents: Sequence[str] | None = None)
 
 def demo_partner_key(settings: Settings) -> str:
     """A fresh key of the demo partner (registered on first use)."""
-    from zhongtai.api.partners import PartnerStore, partners_path
+    from zhongtai.stores.partners import PartnerStore, partners_path
 
     with PartnerStore.open(partners_path(settings)) as store:
         if any(p.partner_id == DEMO_PARTNER for p in store.partners()):

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
-from zhongtai.api.schemas import DecisionOut, ReviewOut
-from zhongtai.api.storage import PrivateSqlite, SqliteStore, check_pseudonym
+from zhongtai.decision.schemas import DecisionOut, ReviewOut
 from zhongtai.settings import Settings
+from zhongtai.stores.sqlite import PrivateSqlite, SqliteStore, check_pseudonym
 
 SCHEMA_VERSION = 1
 SCHEMA = f"""

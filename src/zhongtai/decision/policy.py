@@ -33,7 +33,7 @@ from pydantic import (
     model_validator,
 )
 
-from zhongtai.ml.spec import read_yaml_model
+from zhongtai.yaml_models import read_yaml_model
 
 POLICY_DIR = Path(__file__).resolve().parents[3] / "policy"
 DECISION_RULES_PATH = POLICY_DIR / "decision_rules.yml"

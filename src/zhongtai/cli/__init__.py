@@ -571,7 +571,7 @@ def serve(
 
 
 def _print_decisions(settings: Settings) -> None:
-    from zhongtai.api.demo import demo_decisions
+    from zhongtai.cli.demo_api import demo_decisions
 
     for answer in demo_decisions(settings):
         limit = answer["credit_limit_minor"] / 100
@@ -603,7 +603,7 @@ def add_partner(
     rate_limit: Annotated[int, typer.Option(min=1, help="Requests per minute.")] = 600,
 ) -> None:
     """Register a partner and print its API key (shown this once; only a hash is kept)."""
-    from zhongtai.api.partners import partners_add
+    from zhongtai.stores.partners import partners_add
 
     try:
         partner, key = partners_add(
@@ -623,7 +623,7 @@ def add_partner(
 @partners_app.command("list")
 def list_partners() -> None:
     """Partners, their scopes, purposes, rate limits and key prefixes (never a key)."""
-    from zhongtai.api.partners import partners_list
+    from zhongtai.stores.partners import partners_list
 
     table = Table("partner", "name", "scopes", "purposes", "per minute", "keys")
     for partner, keys in partners_list(Settings()):
@@ -643,7 +643,7 @@ def revoke_key(
     key_prefix: Annotated[str, typer.Argument(help="The key prefix `partners list` shows.")],
 ) -> None:
     """Revoke one API key."""
-    from zhongtai.api.partners import partners_revoke
+    from zhongtai.stores.partners import partners_revoke
 
     try:
         info = partners_revoke(Settings(), key_prefix)
@@ -662,7 +662,7 @@ def verify_audit(
     ] = None,
 ) -> None:
     """Recompute the audit log's hash chain; exit 1 at the first record that fails."""
-    from zhongtai.api.audit import audit_verify
+    from zhongtai.stores.audit import audit_verify
 
     try:
         result = audit_verify(Settings(), anchor)

@@ -1,0 +1,1 @@
+"""One decision: the partner policy, the champion models, features to an answer."""

@@ -1,0 +1,1 @@
+"""The API's SQLite stores: partners, decisions and the audit chain."""
