@@ -7,7 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from zhongtai.ml.spec import ML_DIR, SpecError, load_spec, odds_to_points, points_to_odds
+from zhongtai.ml.scaling import odds_to_points, points_to_odds
+from zhongtai.ml.spec import SpecError, load_spec
+from zhongtai.settings import Settings
+
+ML_DIR = Settings().ml_dir
 
 
 def _write(tmp_path: Path, name: str, document: object) -> Path:

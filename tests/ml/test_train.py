@@ -12,8 +12,9 @@ import pytest
 
 from tests.ml.conftest import Trained
 from tests.ml.frames import german_credit_rows
+from zhongtai.ml.scaling import pd_to_points
 from zhongtai.ml.spec import ScalingSpec, load_spec
-from zhongtai.ml.train import fit_lightgbm, pd_to_points, train_models
+from zhongtai.ml.train import fit_lightgbm, train_models
 
 SCALING = ScalingSpec(points=600, odds=50, pdo=20)
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from zhongtai.decision.champions import Champions
 from zhongtai.decision.policy import Policy, PolicyDecision, PolicyInputs
 from zhongtai.decision.schemas import DecisionOut, DecisionRequest, Reason
-from zhongtai.ml.train import pd_to_points
+from zhongtai.ml.scaling import pd_to_points
 from zhongtai.privacy.pseudonyms import pseudonymise_one
 
 if TYPE_CHECKING:

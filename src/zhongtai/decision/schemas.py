@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from ipaddress import IPv4Address
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PastDate, StrictInt, StrictStr, field_validator
 
 Purpose = Literal["credit_scoring", "fraud_prevention"]
+CONSENTS: tuple[Purpose, ...] = get_args(Purpose)  # what a decision asks consent for
 Outcome = Literal["approve", "review", "decline"]
 
 MAX_AMOUNT_MINOR = 10_000_000_00  # 10 million CNY, in fen

@@ -56,8 +56,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.special import expit
 
+from zhongtai.ml.scaling import pd_to_points
 from zhongtai.ml.spec import Algorithm, ScalingSpec
-from zhongtai.ml.train import FittedModel, pd_to_points
+from zhongtai.ml.train import FittedModel
 from zhongtai.yaml_models import describe_errors
 
 FORMAT_VERSION = 1

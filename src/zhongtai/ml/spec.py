@@ -13,17 +13,14 @@ import it.
 
 from __future__ import annotations
 
-import math
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from zhongtai.settings import Environment
+from zhongtai.settings import Environment, Settings
 from zhongtai.yaml_models import read_yaml_model
-
-ML_DIR = Path(__file__).resolve().parents[3] / "ml"
 
 Algorithm = Literal["scorecard", "lightgbm"]
 Filter = Literal["constant", "low_iv", "unstable", "correlated"]
@@ -325,33 +322,30 @@ class ModelSpec(_Strict):
         return list(self.features.include)
 
 
-def spec_path(name: str) -> Path:
-    """``ml/<name>.yml``."""
-    return ML_DIR / f"{name}.yml"
+def spec_path(name: str, settings: Settings | None = None) -> Path:
+    """``ml/<name>.yml`` of the project."""
+    return (settings or Settings()).ml_dir / f"{name}.yml"
 
 
-def load_spec(name_or_path: str | Path) -> ModelSpec:
+def model_families(settings: Settings | None = None) -> tuple[str, ...]:
+    """The model families of the project: one per ``ml/<family>.yml`` with promotion
+    gates, trained, registered and gated by ``retrain`` (the CLI, the DAG)."""
+    specs = sorted((settings or Settings()).ml_dir.glob("*.yml"))
+    return tuple(path.stem for path in specs if load_spec(path).promotion is not None)
+
+
+def load_spec(name_or_path: str | Path, settings: Settings | None = None) -> ModelSpec:
     """A spec by family name (``credit_pd``) or by path.
 
     Raises SpecError naming the file, and for a bad value the field's dotted path.
     """
     path = Path(name_or_path)
     if path.suffix not in (".yml", ".yaml"):
-        path = spec_path(str(name_or_path))
+        path = spec_path(str(name_or_path), settings)
     if not path.is_file():
-        known = sorted(p.stem for p in ML_DIR.glob("*.yml"))
+        known = sorted(p.stem for p in path.parent.glob("*.yml"))
         raise SpecError(f"{path}: no such spec; the specs are: {', '.join(known)}")
     spec = read_yaml_model(path, ModelSpec, SpecError)
     if spec.name != path.stem:
         raise SpecError(f"{path}: name: {spec.name!r} differs from the file name {path.stem!r}")
     return spec
-
-
-def points_to_odds(points: float, scaling: ScalingSpec) -> float:
-    """The good:bad odds a score stands for (the inverse of the PDO scaling)."""
-    return scaling.odds * 2 ** ((points - scaling.points) / scaling.pdo)
-
-
-def odds_to_points(odds: float, scaling: ScalingSpec) -> float:
-    """Points for good:bad odds: ``points + pdo * log2(odds / odds_at_points)``."""
-    return scaling.points + scaling.pdo * math.log2(odds / scaling.odds)

@@ -26,6 +26,7 @@ from optbinning import Scorecard
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
+from zhongtai.ml.scaling import pd_to_points
 from zhongtai.ml.select import (
     SelectionReport,
     binning_process,
@@ -50,16 +51,9 @@ LIGHTGBM_DEFAULTS: dict[str, Any] = {
     "n_jobs": 1,
     "verbose": -1,
 }
+
+
 # Probabilities are kept off 0 and 1 so that every row has finite points.
-PD_FLOOR = 1e-9
-
-
-def pd_to_points(probability_of_default: np.ndarray | float, scaling: ScalingSpec) -> np.ndarray:
-    """Points for probabilities of default: ``points + pdo * log2(good:bad odds / odds)``."""
-    p = np.clip(np.asarray(probability_of_default, dtype=float), PD_FLOOR, 1 - PD_FLOOR)
-    return scaling.points + scaling.pdo * np.log2((1 - p) / p / scaling.odds)
-
-
 @dataclass
 class FittedModel:
     """A fitted model and what it needs to score new rows, with its plain-data details."""
