@@ -45,16 +45,16 @@ lint: $(STAMP)
 # decision latency.
 BENCH_DIR ?= var/bench
 bench: $(STAMP) servers
-	$(BIN)/python bench/landing.py
-	$(BIN)/python bench/warehouse.py --data-dir $(BENCH_DIR)/1m
-	$(BIN)/python bench/graph_lift.py --data-dir $(BENCH_DIR)/1m
+	$(BIN)/python -m bench.landing
+	$(BIN)/python -m bench.warehouse --data-dir $(BENCH_DIR)/1m
+	$(BIN)/python -m bench.graph_lift --data-dir $(BENCH_DIR)/1m
 	ZHONGTAI_DATA_DIR=$(BENCH_DIR)/1m ZHONGTAI_ENV=test \
 		$(BIN)/zhongtai features build --no-materialize
-	$(BIN)/python bench/training_set.py --data-dir $(BENCH_DIR)/1m
-	$(BIN)/python bench/german_credit.py --data-dir $(BENCH_DIR)/1m
+	$(BIN)/python -m bench.training_set --data-dir $(BENCH_DIR)/1m
+	$(BIN)/python -m bench.german_credit --data-dir $(BENCH_DIR)/1m
 	ZHONGTAI_DATA_DIR=$(BENCH_DIR)/50k ZHONGTAI_ENV=test $(MAKE) bench-world APPLICANTS=50000
-	$(BIN)/python bench/online_latency.py --data-dir $(BENCH_DIR)/50k
-	$(BIN)/python bench/decision_latency.py --data-dir $(BENCH_DIR)/50k
+	$(BIN)/python -m bench.online_latency --data-dir $(BENCH_DIR)/50k
+	$(BIN)/python -m bench.decision_latency --data-dir $(BENCH_DIR)/50k
 
 # make test and make demo with the clock shifted (Debian's faketime), as users on other days.
 ANY_DAY_OFFSETS ?= 0 103 211 317
@@ -64,7 +64,7 @@ bench-any-day: $(STAMP) servers
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
 			faketime >/dev/null; }
-	$(BIN)/python bench/any_day.py $(foreach d,$(ANY_DAY_OFFSETS),--offset $(d)) \
+	$(BIN)/python -m bench.any_day $(foreach d,$(ANY_DAY_OFFSETS),--offset $(d)) \
 		--what demo --what test
 
 bench-world:

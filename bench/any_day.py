@@ -7,8 +7,8 @@ run under libfaketime (its clock_gettime recurses), so a wrapper first on PATH s
 without the library. Each run appends its date, command, exit code, test counts and the
 demo's champions to bench/results/any_day.json (one entry per date and command).
 
-    python bench/any_day.py --offset 0 --offset 103 --offset 211 --offset 317 --what demo
-    python bench/any_day.py --offset 137 --what test --busy-loop  # a core taken beside it
+    python -m bench.any_day --offset 0 --offset 103 --offset 211 --offset 317 --what demo
+    python -m bench.any_day --offset 137 --what test --busy-loop  # a core taken beside it
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import describe_machine
+from bench.machine import RESULTS_DIR, describe_machine
+from zhongtai.settings import find_project_dir
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "any_day.json"
+ROOT = find_project_dir()  # the checkout whose `make test` and `make demo` are run
+RESULTS = RESULTS_DIR / "any_day.json"
 COUNTS = re.compile(r"(\d+) (passed|failed|errors?|skipped)")
 
 
@@ -48,10 +48,11 @@ def _champions(data_dir: Path) -> dict[str, object]:
     script = (
         "import json\n"
         "from zhongtai.settings import Settings\n"
+        "from zhongtai.ml.spec import model_families\n"
         "from zhongtai.ml.track import use_mlflow\n"
         "client = use_mlflow(Settings())\n"
         "found = {}\n"
-        "for family in ('credit_pd', 'fraud'):\n"
+        "for family in model_families():\n"
         "    versions = client.search_model_versions(f\"name = '{family}'\")\n"
         "    latest = max(versions, key=lambda v: int(v.version)) if versions else None\n"
         "    try:\n"

@@ -1,6 +1,6 @@
 """Benchmark: how long Airflow takes to import each DAG file (its DagBag timeout is 30 s).
 
-    .venv/bin/python bench/dag_import.py [--repeats N] [--data-dir DIR]
+    .venv/bin/python -m bench.dag_import [--repeats N] [--data-dir DIR]
 
 Each import runs in a fresh interpreter with Airflow's environment for this project
 (``zhongtai.airflow_env``), after ``import airflow.sdk`` (which Airflow's DAG processor has
@@ -22,16 +22,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from machine import describe_machine, write_results
-
+from bench.machine import RESULTS_DIR, describe_machine, write_results
 from zhongtai.airflow_env import airflow_environment
 from zhongtai.settings import Settings
 from zhongtai.warehouse.manifest import ensure_manifest
 
-RESULTS = Path(__file__).parent / "results" / "dag_import.json"
-DAGS_DIR = Path(__file__).resolve().parents[1] / "dags"
+RESULTS = RESULTS_DIR / "dag_import.json"
 
 # Run in the fresh interpreter: Airflow first (untimed), then the DAG file (timed).
 IMPORT_ONE = """
@@ -76,7 +72,7 @@ def main() -> None:
 
         dags: dict[str, dict[str, object]] = {}
         airflow_s: list[float] = []
-        for dag_file in sorted(DAGS_DIR.glob("*.py")):
+        for dag_file in sorted(settings.dags_dir.glob("*.py")):
             samples = []
             for _ in range(args.repeats):
                 figures = import_once(dag_file, env)
@@ -100,7 +96,7 @@ def main() -> None:
             # with PYTHONDONTWRITEBYTECODE set, every import compiles its module's source
             "bytecode_cached": not os.environ.get("PYTHONDONTWRITEBYTECODE"),
             "machine": describe_machine(),
-            "command": shlex.join(["python", "bench/dag_import.py", *sys.argv[1:]]),
+            "command": shlex.join(["python", "-m", "bench.dag_import", *sys.argv[1:]]),
         },
     )
 

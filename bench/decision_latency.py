@@ -1,13 +1,13 @@
 """Benchmark: latency of full credit decisions under a steady load, beside ``feast serve``.
 
-    .venv/bin/python bench/decision_latency.py --data-dir DIR [--rps 200] [--seconds 60]
+    .venv/bin/python -m bench.decision_latency --data-dir DIR [--rps 200] [--seconds 60]
 
 DIR is a built world: marts, feature tables, keys and inbox (``zhongtai demo``, or
 ``generate`` + ``land`` + ``warehouse build`` + ``features build``). Its marts, feature
 tables and keys are copied into a scratch data dir (nothing is written into DIR), where
 the definitions are applied and the default environment (SQLite online) materialised.
-The champions of ``credit_pd`` and ``fraud`` come from a copy of DIR's MLflow store (their
-files are read where DIR keeps them); a world without champions gets them trained
+The champions of the model families (``ml/*.yml``) come from a copy of DIR's MLflow store
+(their files are read where DIR keeps them); a world without champions gets them trained
 (``zhongtai.ml.retrain``, as ``zhongtai models train`` does).
 
 Both servers start as a user starts them, each in its own subprocess: ``zhongtai serve``
@@ -32,8 +32,8 @@ the offered rate was not what it claims), or one not sent at all because
 the decision API's count (the target is zero); ``feast_serve_errors`` the baseline's.
 
 ``feast serve`` recycles its worker every 1,000 requests by default (a ~1.5 s pause, see
-online_latency.py); ``--feast-max-requests 0`` (the default here) turns that off, so the
-comparison is with Feast at its steady best.
+``bench.online_latency``); ``--feast-max-requests 0`` (the default here) turns that off, so
+the comparison is with Feast at its steady best.
 
 Writes bench/results/decision_latency.json (``--output`` elsewhere): achieved rate, p50 /
 p99 / p99.9 / max of each target, errors by kind, the server's own view of a decision (its
@@ -56,37 +56,34 @@ import re
 import resource
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 import duckdb
 import httpx
 import numpy as np
 import psutil
-from machine import describe_machine, write_results
-from online_latency import free_port, materialised_applicants, prepare, wait_until
 from pydantic import ValidationError
 
-from zhongtai.cli.demo_api import CONSENTS, decision_request, delivered_applications
-from zhongtai.decision.schemas import DecisionRequest
+from bench.machine import RESULTS_DIR, describe_machine, write_results
+from bench.online_latency import materialised_applicants, prepare
+from zhongtai.cli.demo_api import decision_request, delivered_applications
+from zhongtai.decision.schemas import CONSENTS, DecisionRequest
 from zhongtai.features.repo import open_store
+from zhongtai.serving import Server, free_port, serving_process
 from zhongtai.settings import Settings
 from zhongtai.stores.partners import PartnerStore, partners_path
 from zhongtai.warehouse.marts import mart_path
 
-RESULTS = Path(__file__).parent / "results" / "decision_latency.json"
+RESULTS = RESULTS_DIR / "decision_latency.json"
 SERVICE = "credit_scoring_v1"
-FAMILIES = ("credit_pd", "fraud")
 PARTNER = "bench_bank"
 SEED = 11
 TARGET_P99_MS = 10.0
@@ -123,6 +120,7 @@ def prepare_champions(source: Settings, settings: Settings) -> str:
     from mlflow.exceptions import MlflowException
 
     from zhongtai.ml.retrain import retrain
+    from zhongtai.ml.spec import model_families
     from zhongtai.ml.track import use_mlflow
 
     store = source.mlflow_dir / "mlflow.db"
@@ -133,13 +131,13 @@ def prepare_champions(source: Settings, settings: Settings) -> str:
         try:
             versions = [
                 f"{family} v{client.get_model_version_by_alias(family, 'champion').version}"
-                for family in FAMILIES
+                for family in model_families(settings)
             ]
             return f"the world's champions ({', '.join(versions)})"
         except MlflowException:
             # Its experiments' artifacts live in DIR: start a store of our own instead.
             shutil.rmtree(settings.mlflow_dir)
-    for family in FAMILIES:
+    for family in model_families(settings):
         outcome = retrain(family, settings, progress=lambda message: print(message, flush=True))
         if not outcome.promoted:
             raise SystemExit(f"{family}: the trained model did not pass its promotion gates")
@@ -162,60 +160,34 @@ def register_partner(settings: Settings) -> str:
 # --- the servers ----------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    base: str
-    process: subprocess.Popen[bytes]
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU of the server's whole process tree so far."""
-        root = psutil.Process(self.process.pid)
-        total = 0.0
-        for member in [root, *root.children(recursive=True)]:
-            try:
-                times = member.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
-        return total
-
-
 @contextmanager
 def server(command: list[str], env: dict[str, str], probe: str, log: Path) -> Iterator[Server]:
-    """A server subprocess in a session of its own (``zhongtai features feast serve`` runs
-    ``feast serve`` as a child: both are stopped), ready when ``probe`` answers 200."""
+    """A server subprocess on a free port, ready when ``probe`` answers 200 (``zhongtai
+    features feast serve`` runs ``feast serve`` as a child: both are stopped)."""
     port = free_port()
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [*command, "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
+    with serving_process(
+        [*command, "--port", str(port)],
+        env,
+        port,
+        probe,
+        ready=lambda status: status == 200,
+        timeout_s=120,
+        log_path=log,
+    ) as started:
+        yield started
 
-    def answers() -> bool:
+
+def cpu_seconds(server: Server) -> float:
+    """User + system CPU of the server's whole process tree so far."""
+    root = psutil.Process(server.process.pid)
+    total = 0.0
+    for member in [root, *root.children(recursive=True)]:
         try:
-            return httpx.get(base + probe, timeout=5).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_until(answers, process, " ".join(command[:3]), log)
-        yield Server(base, process)
-    finally:
-        with_group(process, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with_group(process, signal.SIGKILL)
-            process.wait(timeout=30)
-
-
-def with_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)  # the group this script started, by its id
+            times = member.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def server_environment(settings: Settings) -> dict[str, str]:
@@ -387,10 +359,10 @@ def run_load(
         try:
             await open_loop(connections, request, args, args.warmup_seconds, False)
             before = metrics() if metrics else {}
-            cpu_before, load_before = target.cpu_seconds(), own_cpu_seconds()
+            cpu_before, load_before = cpu_seconds(target), own_cpu_seconds()
             busy_before, wall_before = machine_busy_seconds(), time.perf_counter()
             measured = await open_loop(connections, request, args, args.seconds, read_outcome)
-            cpu = target.cpu_seconds() - cpu_before
+            cpu = cpu_seconds(target) - cpu_before
             load_cpu = own_cpu_seconds() - load_before
             busy, wall = machine_busy_seconds() - busy_before, time.perf_counter() - wall_before
             after = metrics() if metrics else {}

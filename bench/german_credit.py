@@ -1,6 +1,6 @@
 """Benchmark: the partner German Credit portfolio through the platform's credit models.
 
-    .venv/bin/python bench/german_credit.py --data-dir DIR   # DIR holds a built warehouse
+    .venv/bin/python -m bench.german_credit --data-dir DIR   # DIR holds a built warehouse
 
 Reads the ``partner_portfolio_records`` mart of DIR (the UCI Statlog German Credit data,
 1,000 loans, landed as partner P900) as ``ml/german_credit.yml`` says, and runs 5 × 5
@@ -17,22 +17,18 @@ machine.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 import warnings
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from machine import describe_machine, write_results
-
+from bench.machine import RESULTS_DIR, describe_machine, write_results
 from zhongtai.ml.data import load_frame
 from zhongtai.ml.evaluate import cross_validate
 from zhongtai.ml.spec import load_spec
 from zhongtai.settings import Settings
 from zhongtai.warehouse.marts import mart_path
 
-RESULTS = Path(__file__).parent / "results" / "german_credit.json"
+RESULTS = RESULTS_DIR / "german_credit.json"
 SPEC = "german_credit"
 
 

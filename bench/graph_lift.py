@@ -1,6 +1,6 @@
 """Benchmark: what the graph features add to fraud detection, and what they cost to build.
 
-    .venv/bin/python bench/graph_lift.py --data-dir DIR   # DIR holds a built warehouse
+    .venv/bin/python -m bench.graph_lift --data-dir DIR   # DIR holds a built warehouse
 
 Builds ``features/graph_features.parquet`` from DIR's marts in a child process (its wall
 time and peak RSS are recorded), then trains the same LightGBM model twice on the same
@@ -26,19 +26,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
-
 import duckdb
 import numpy as np
 import pandas as pd
-from machine import describe_machine, run_measured, write_results
 
+from bench.machine import RESULTS_DIR, describe_machine, run_measured, write_results
 from zhongtai.graph.build import build_graph_features, graph_features_path
 from zhongtai.graph.sql import FEATURE_COLUMNS
 from zhongtai.settings import Settings
 from zhongtai.warehouse.marts import mart_path
 
-RESULTS = Path(__file__).parent / "results" / "graph_lift.json"
+RESULTS = RESULTS_DIR / "graph_lift.json"
 LABEL = "is_first_payment_default"
 KEYS = ("application_id", "applicant_id", "applied_at")
 GRAPH_COLUMNS = [column for column in FEATURE_COLUMNS if column not in KEYS]
@@ -73,7 +71,7 @@ def build_measured(settings: Settings) -> tuple[float, float]:
     """Build the graph features in a child process: its wall seconds and peak RSS (MB)."""
     env = {**os.environ, "ZHONGTAI_DATA_DIR": str(settings.data_dir), "ZHONGTAI_ENV": "test"}
     print(f"building the graph features of {settings.data_dir} ...", flush=True)
-    return run_measured([sys.executable, __file__, "--build-only"], env=env)
+    return run_measured([sys.executable, "-m", "bench.graph_lift", "--build-only"], env=env)
 
 
 def load_rows(settings: Settings) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """Benchmark: generate and land N applicants (default 1,000,000) on this machine.
 
-    .venv/bin/python bench/landing.py [--applicants N]
+    .venv/bin/python -m bench.landing [--applicants N]
 
 Writes bench/results/landing.json: applicants, wall_s, rows_per_s, peak_rss_mb, plus the
 split between generating and landing, rows per source and the machine.
@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from machine import describe_machine, peak_rss_mb, write_results
-
+from bench.machine import RESULTS_DIR, describe_machine, peak_rss_mb, write_results
 from zhongtai.landing.land import land_delivery
 from zhongtai.settings import Settings
 from zhongtai.sources.generator import generate
 from zhongtai.sources.german_credit import land_german_credit_file
 
-RESULTS = Path(__file__).parent / "results" / "landing.json"
+RESULTS = RESULTS_DIR / "landing.json"
 DELIVERY_DATE = date(2026, 11, 23)
 
 

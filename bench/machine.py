@@ -10,6 +10,8 @@ from pathlib import Path
 
 import psutil
 
+RESULTS_DIR = Path(__file__).parent / "results"  # one JSON file of figures per benchmark
+
 
 def describe_machine() -> dict[str, object]:
     return {
@@ -61,7 +63,7 @@ def _rss(process: psutil.Process) -> int:
 
 
 def write_results(path: Path, result: dict[str, object]) -> None:
-    """Write a benchmark's figures to ``bench/results/`` and show them."""
+    """Write a benchmark's figures (to ``RESULTS_DIR``, as a rule) and show them."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -1,6 +1,6 @@
 """Benchmark: online latency of one applicant's ``credit_scoring_v1`` vector.
 
-    .venv/bin/python bench/online_latency.py --data-dir DIR [--requests 5000] [--warmup 200]
+    .venv/bin/python -m bench.online_latency --data-dir DIR [--requests 5000] [--warmup 200]
 
 DIR holds the marts and the feature tables (``zhongtai features build`` or its first
 steps). They are copied into a scratch data dir, where the definitions are applied and
@@ -28,9 +28,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -38,41 +35,23 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
 import duckdb
 import httpx
 import numpy as np
 import redis
-from machine import describe_machine, write_results
 
+from bench.machine import RESULTS_DIR, describe_machine, write_results
 from zhongtai.features.materialize import materialize_features
 from zhongtai.features.repo import apply_definitions, feast_command, feast_environment, open_store
+from zhongtai.serving import free_port, running, serving
 from zhongtai.settings import Settings
 from zhongtai.warehouse.marts import mart_path
 
-RESULTS = Path(__file__).parent / "results" / "online_latency.json"
+RESULTS = RESULTS_DIR / "online_latency.json"
 SERVICE = "credit_scoring_v1"
 PROBE = "monthly_income_minor"  # a feature every materialised applicant has
 SEED = 7
 SLOWEST = 6  # 5,200 requests: feast serve recycles its worker five times
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until(
-    ready: Callable[[], bool], process: subprocess.Popen[bytes], what: str, log: Path | None = None
-) -> None:
-    deadline = time.monotonic() + 120
-    while not ready():
-        if process.poll() is not None or time.monotonic() > deadline:
-            tail = log.read_text()[-2000:] if log and log.exists() else ""
-            raise RuntimeError(f"{what} did not start (exit code {process.poll()})\n{tail}")
-        time.sleep(0.5)
 
 
 @contextmanager
@@ -83,9 +62,6 @@ def redis_server(workdir: Path) -> Iterator[str]:
         raise RuntimeError("redis-server is not on PATH (make test installs it)")
     port = free_port()
     args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    process = subprocess.Popen(
-        [binary, *args, "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
     client = redis.Redis(host="127.0.0.1", port=port)
 
     def answers() -> bool:
@@ -94,40 +70,27 @@ def redis_server(workdir: Path) -> Iterator[str]:
         except redis.exceptions.ConnectionError:
             return False
 
-    try:
-        wait_until(answers, process, "redis-server")
+    command = [binary, *args, "--dir", str(workdir)]
+    log = workdir / "redis-server.log"
+    with running(command, dict(os.environ), answers, timeout_s=120, log_path=log):
         yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @contextmanager
 def feast_serve(settings: Settings) -> Iterator[str]:
     """``feast serve`` on a free port, as a user starts it; yields its base URL."""
     port = free_port()
-    log = settings.data_dir / f"feast-serve-{settings.feature_env}.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            feast_command(["serve", "--port", str(port), "--no-access-log"], settings),
-            env={**os.environ, **feast_environment(settings)},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            return httpx.get(base + "/health", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_until(answers, process, "feast serve", log)
+    command = feast_command(["serve", "--port", str(port), "--no-access-log"], settings)
+    with serving(
+        command,
+        {**os.environ, **feast_environment(settings)},
+        port,
+        "/health",
+        ready=lambda status: status == 200,
+        timeout_s=120,
+        log_path=settings.data_dir / f"feast-serve-{settings.feature_env}.log",
+    ) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def materialised_applicants(settings: Settings, since: datetime) -> list[str]:

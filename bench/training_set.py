@@ -1,6 +1,6 @@
 """Benchmark: a point-in-time training set of every application, three ways.
 
-    .venv/bin/python bench/training_set.py --data-dir DIR
+    .venv/bin/python -m bench.training_set --data-dir DIR
         [--services credit_scoring_v1,fraud_detection_v1]
 
 DIR holds the marts and the feature tables, definitions applied (``feast apply``); nothing
@@ -33,18 +33,16 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
 import duckdb
 import pandas as pd
-from machine import describe_machine, run_measured, write_results
 
+from bench.machine import RESULTS_DIR, describe_machine, run_measured, write_results
 from zhongtai.features.repo import open_store
 from zhongtai.features.training import Lookup, service_lookups, training_set
 from zhongtai.settings import Settings
 from zhongtai.warehouse.marts import mart_path
 
-RESULTS = Path(__file__).parent / "results" / "training_set.json"
+RESULTS = RESULTS_DIR / "training_set.json"
 METHODS = ("feast", "asof", "platform")
 TARGET_PEAK_RSS_MB = 8192
 
@@ -115,7 +113,7 @@ def measure_here(settings: Settings, method: str, service: str, report: Path) ->
 def measure(settings: Settings, method: str, service: str) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as scratch:
         report = Path(scratch) / "report.json"
-        command = [sys.executable, __file__, "--data-dir", str(settings.data_dir)]
+        command = [sys.executable, "-m", "bench.training_set", "--data-dir", str(settings.data_dir)]
         command += ["--measure", method, "--service", service, "--report", str(report)]
         print(f"{service}: {method} ...", flush=True)
         _, peak_mb = run_measured(command, env=dict(os.environ))

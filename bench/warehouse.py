@@ -1,6 +1,6 @@
 """Benchmark: build the warehouse (dbt build: models and tests) for N applicants.
 
-    .venv/bin/python bench/warehouse.py [--applicants N] [--targets duckdb,spark]
+    .venv/bin/python -m bench.warehouse [--applicants N] [--targets duckdb,spark]
         [--data-dir DIR]   # reuse a landed raw zone there (landed if missing)
 
 Writes bench/results/warehouse.json: applicants, duckdb_wall_s, duckdb_peak_rss_mb,
@@ -18,18 +18,16 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
 import pyarrow.parquet as pq
-from machine import describe_machine, run_measured, write_results
 
+from bench.machine import RESULTS_DIR, describe_machine, run_measured, write_results
 from zhongtai.landing.land import land_delivery
 from zhongtai.settings import Settings
 from zhongtai.sources.generator import generate
 from zhongtai.sources.german_credit import land_german_credit_file
 from zhongtai.warehouse.marts import MARTS, mart_path
 
-RESULTS = Path(__file__).parent / "results" / "warehouse.json"
+RESULTS = RESULTS_DIR / "warehouse.json"
 DELIVERY_DATE = date(2026, 11, 23)
 
 

@@ -37,32 +37,38 @@ from zhongtai.assets import mart_asset, raw_asset
 from zhongtai.clock import run_settings
 from zhongtai.landing.contracts import SOURCES
 from zhongtai.settings import Settings
-from zhongtai.warehouse.dbt import DBT_PROJECT_DIR, DUCKDB_POOL, dbt_environment
+from zhongtai.warehouse.dbt import DUCKDB_POOL, dbt_environment
 from zhongtai.warehouse.manifest import require_manifest
 from zhongtai.warehouse.marts import MARTS
 
-SETTINGS = Settings()
-PROJECT = ProjectConfig(
-    dbt_project_path=DBT_PROJECT_DIR,
-    # compiled by `dbt parse` before Airflow starts: ManifestMissing says how, if it is not
-    manifest_path=require_manifest(SETTINGS),
-    env_vars=dbt_environment(SETTINGS, "duckdb"),
-    install_dbt_deps=False,
-)
-PROFILE = ProfileConfig(
-    profile_name="zhongtai",
-    target_name="duckdb",
-    profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
-)
 # dbt runs in the task's process; Airflow is started with the venv's bin on PATH.
 EXECUTION = ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER)
 
 
-def dbt_layer(group_id: str, paths: list[str]) -> DbtTaskGroup:
+def dbt_project(settings: Settings) -> tuple[ProjectConfig, ProfileConfig]:
+    """Where Cosmos finds the dbt project, its compiled manifest and the DuckDB profile."""
+    project = ProjectConfig(
+        dbt_project_path=settings.dbt_project_dir,
+        # compiled by `dbt parse` before Airflow starts: ManifestMissing says how, if it is not
+        manifest_path=require_manifest(settings),
+        env_vars=dbt_environment(settings, "duckdb"),
+        install_dbt_deps=False,
+    )
+    profile = ProfileConfig(
+        profile_name="zhongtai",
+        target_name="duckdb",
+        profiles_yml_filepath=settings.dbt_project_dir / "profiles.yml",
+    )
+    return project, profile
+
+
+def dbt_layer(
+    group_id: str, paths: list[str], project: ProjectConfig, profile: ProfileConfig
+) -> DbtTaskGroup:
     return DbtTaskGroup(
         group_id=group_id,
-        project_config=PROJECT,
-        profile_config=PROFILE,
+        project_config=project,
+        profile_config=profile,
         execution_config=EXECUTION,
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
@@ -122,8 +128,11 @@ def publish_marts(raw_gate: dict[str, object], **context) -> list[str]:
     default_args={"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=5)},
 )
 def build_warehouse() -> None:
-    staging = dbt_layer("staging", ["models/staging"])
-    warehouse = dbt_layer("warehouse", ["models/intermediate", "models/marts"])
+    # Cosmos renders one task per dbt node while the DAG is parsed: it needs the manifest's
+    # path then (the tasks themselves take the run's settings).
+    project, profile = dbt_project(Settings())
+    staging = dbt_layer("staging", ["models/staging"], project, profile)
+    warehouse = dbt_layer("warehouse", ["models/intermediate", "models/marts"], project, profile)
     gate_raw, gate_marts, gate_reconciliation = gate("raw"), gate("marts"), gate("reconciliation")
     (
         prepare_zones()

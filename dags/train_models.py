@@ -1,10 +1,10 @@
 """
 ### train_models: feature services → credit and fraud models → MLflow → promotion gate
 
-Runs when `materialize_features` has refreshed the feature services the models read,
-and every Monday at 03:00 UTC in any case (labels mature with time even when features do
-not move). For each model family of `ml/` (one task each, one after the other: the
-MLflow store has one writer):
+Runs when `materialize_features` has refreshed the feature services, and every Monday at
+03:00 UTC in any case (labels mature with time even when features do not move). The run
+lists the model families of `ml/` (`model_families`), then trains each (one mapped
+`train` task per family, one at a time: the MLflow store has one writer):
 
 1. its training rows: labelled applications with their features as of each application;
 2. feature selection and the spec's algorithms, validated on the last months out of time;
@@ -23,22 +23,30 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, get_current_context, task
 
 from zhongtai.assets import feature_asset
 from zhongtai.clock import run_settings
-from zhongtai.ml.spec import load_spec
-
-FAMILIES = ("credit_pd", "fraud")
-SERVICES = sorted({str(load_spec(family).data.feature_service) for family in FAMILIES})
+from zhongtai.features.build import FEATURE_SERVICES
 
 
 @task
+def model_families(**context) -> list[str]:
+    """The families of `ml/*.yml`, read when the run starts (not while the DAG is parsed)."""
+    from zhongtai.ml.spec import model_families
+
+    return list(model_families(run_settings(context)))
+
+
+# one at a time: the MLflow store has one writer; each mapped task is named by its family
+@task(max_active_tis_per_dagrun=1, map_index_template="{{ family }}")
 def train(family: str, **context) -> dict[str, Any]:
     from zhongtai.ml.retrain import retrain
 
+    get_current_context()["family"] = family  # the name map_index_template shows
     outcome = retrain(family, run_settings(context))
     return {
+        "family": family,
         "version": outcome.version,
         "promoted": outcome.promoted,
         "champion": outcome.champion,
@@ -51,7 +59,7 @@ def train(family: str, **context) -> dict[str, Any]:
     dag_id="train_models",
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("0 3 * * 1", timezone="UTC"),
-        assets=[feature_asset(service) for service in SERVICES],
+        assets=[feature_asset(service) for service in FEATURE_SERVICES],
     ),
     start_date=datetime(2026, 1, 1),
     catchup=False,
@@ -61,12 +69,7 @@ def train(family: str, **context) -> dict[str, Any]:
     default_args={"owner": "credit-risk", "retries": 1, "retry_delay": timedelta(minutes=5)},
 )
 def train_models() -> None:
-    previous = None
-    for family in FAMILIES:
-        trained = train.override(task_id=f"train_{family}")(family)
-        if previous is not None:
-            previous >> trained
-        previous = trained
+    train.expand(family=model_families())
 
 
 dag = train_models()

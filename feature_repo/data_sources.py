@@ -6,8 +6,8 @@ Paths follow ``ZHONGTAI_DATA_DIR``; the engine (DuckDB or Spark) follows
 
 from feast import PushSource
 
+from zhongtai.feature_tables import feature_table_path
 from zhongtai.features.sources import parquet_source
-from zhongtai.features.tables import feature_table_path
 from zhongtai.settings import Settings
 from zhongtai.warehouse.marts import mart_path
 

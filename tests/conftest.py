@@ -98,3 +98,24 @@ def feature_world(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     build_world(settings, applicants=1500, seed=17, delivery_date=settings.today())
     build_features(settings, progress=lambda _: None)
     return settings
+
+
+@pytest.fixture(scope="session")
+def served_world(feature_world: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The feature world's copy (its keys too, so pseudonyms agree) with its online store
+    loaded and champion versions 1 of credit_pd and fraud."""
+    import shutil
+
+    from tests.ml.gates import with_gates
+    from tests.worlds import copy_world
+    from zhongtai.decision.champions import FAMILIES
+    from zhongtai.features.materialize import materialize_features
+    from zhongtai.ml.retrain import retrain
+
+    settings = copy_world(feature_world, tmp_path_factory.mktemp("served"))
+    shutil.copytree(feature_world.keys_dir, settings.keys_dir)
+    materialize_features(settings)
+    for family in FAMILIES:
+        outcome = retrain(with_gates(family), settings, progress=lambda _: None)
+        assert outcome.promoted, (family, outcome.decision, outcome.metrics)
+    return settings

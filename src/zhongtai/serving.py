@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 LOG_TAIL_CHARS = 2000
@@ -18,6 +19,15 @@ LOG_TAIL_CHARS = 2000
 
 class ServerNotReady(RuntimeError):
     """A server exited, or did not become ready in time; the message holds its last words."""
+
+
+@dataclass(frozen=True)
+class Server:
+    """A server that answers: its base URL, and its process (the leader of its own group,
+    so a benchmark can count the CPU of the whole tree)."""
+
+    base: str
+    process: subprocess.Popen[bytes]
 
 
 def free_port() -> int:
@@ -38,6 +48,99 @@ def log_tail(path: Path, chars: int = LOG_TAIL_CHARS) -> str:
 
 
 @contextmanager
+def running(
+    command: list[str],
+    env: dict[str, str],
+    ready: Callable[[], bool],
+    *,
+    waiting_for: Callable[[], str] = lambda: "",
+    timeout_s: float = 300,
+    log_path: Path | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start a process; yield it once ``ready()`` holds, and stop it afterwards.
+
+    The process runs in a session of its own, so that stopping it stops the workers it
+    started too. Its output goes to ``log_path`` (default: a temporary file), never to a
+    pipe nobody reads: a chatty server would block on a full pipe and never become ready.
+    Fails with ``ServerNotReady`` and the log's last lines as soon as the process exits,
+    or after ``timeout_s`` (a generous bound for a busy machine: a live server is waited
+    for, a dead one is not); ``waiting_for()`` says what was awaited, for that message."""
+    if log_path is None:
+        handle, name = tempfile.mkstemp(prefix="zhongtai-server-", suffix=".log")
+        os.close(handle)
+        log_path = Path(name)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    name = " ".join([os.path.basename(command[0]), *command[1:2]])
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not ready():
+            if process.poll() is not None:
+                raise ServerNotReady(
+                    f"{name} exited with code {process.returncode} (log: {log_path}):\n"
+                    f"{log_tail(log_path)}"
+                )
+            if time.monotonic() > deadline:
+                raise ServerNotReady(
+                    f"{name} was not ready{waiting_for()} after {timeout_s:.0f} s "
+                    f"(log: {log_path}):\n{log_tail(log_path)}"
+                )
+            time.sleep(0.5)
+        yield process
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+
+
+@contextmanager
+def serving_process(
+    command: list[str],
+    env: dict[str, str],
+    port: int,
+    probe: str,
+    *,
+    ready: Callable[[int], bool] = lambda status: status < 500,
+    timeout_s: float = 300,
+    tls_ca: Path | None = None,
+    log_path: Path | None = None,
+) -> Iterator[Server]:
+    """Start an HTTP server (see ``running``); yield it once ``probe`` answers a status
+    that is ``ready`` (default: not a 5xx). With ``tls_ca`` (a PEM file) the server speaks
+    HTTPS and its certificate must verify against that authority."""
+    import httpx
+
+    verify = True if tls_ca is None else ssl.create_default_context(cafile=str(tls_ca))
+    base = f"{'http' if tls_ca is None else 'https'}://127.0.0.1:{port}"
+    answered: int | None = None
+
+    def answers() -> bool:
+        nonlocal answered
+        try:
+            answered = httpx.get(base + probe, timeout=5, verify=verify).status_code
+        except httpx.TransportError:
+            return False
+        return ready(answered)
+
+    def waiting_for() -> str:
+        status = "no answer" if answered is None else f"last answered {answered}"
+        return f" on {base}{probe} ({status})"
+
+    with running(
+        command, env, answers, waiting_for=waiting_for, timeout_s=timeout_s, log_path=log_path
+    ) as process:
+        yield Server(base, process)
+
+
+@contextmanager
 def serving(
     command: list[str],
     env: dict[str, str],
@@ -49,59 +152,15 @@ def serving(
     tls_ca: Path | None = None,
     log_path: Path | None = None,
 ) -> Iterator[str]:
-    """Start a server process; yield its base URL once ``probe`` answers a status that is
-    ``ready`` (default: not a 5xx), and stop it afterwards.
-
-    The server's output goes to ``log_path`` (default: a temporary file), never to a pipe
-    nobody reads: a chatty server would block on a full pipe and never become ready. Fails
-    with ``ServerNotReady`` and the log's last lines as soon as the server exits, or after
-    ``timeout_s`` (a generous bound for a busy machine: a live server is waited for, a
-    dead one is not). With ``tls_ca`` (a PEM file) the server speaks HTTPS and its
-    certificate must verify against that authority."""
-    import httpx
-
-    verify = True if tls_ca is None else ssl.create_default_context(cafile=str(tls_ca))
-    if log_path is None:
-        handle, name = tempfile.mkstemp(prefix="zhongtai-server-", suffix=".log")
-        os.close(handle)
-        log_path = Path(name)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log:
-        # its own process group, so that stopping it stops the workers it started too
-        process = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    base = f"{'http' if tls_ca is None else 'https'}://127.0.0.1:{port}"
-    name = " ".join([os.path.basename(command[0]), *command[1:2]])
-    try:
-        deadline = time.monotonic() + timeout_s
-        answered: int | None = None
-        while True:
-            if process.poll() is not None:
-                raise ServerNotReady(
-                    f"{name} exited with code {process.returncode} (log: {log_path}):\n"
-                    f"{log_tail(log_path)}"
-                )
-            try:
-                answered = httpx.get(base + probe, timeout=5, verify=verify).status_code
-                if ready(answered):
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                status = "no answer" if answered is None else f"last answered {answered}"
-                raise ServerNotReady(
-                    f"{name} was not ready on {base}{probe} after {timeout_s:.0f} s "
-                    f"({status}; log: {log_path}):\n{log_tail(log_path)}"
-                )
-            time.sleep(0.5)
-        yield base
-    finally:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
+    """``serving_process`` for those who need only the server's base URL."""
+    with serving_process(
+        command,
+        env,
+        port,
+        probe,
+        ready=ready,
+        timeout_s=timeout_s,
+        tls_ca=tls_ca,
+        log_path=log_path,
+    ) as server:
+        yield server.base

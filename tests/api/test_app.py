@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from zhongtai.api.main import create_app, open_platform
+from zhongtai.api.main import create_app
+from zhongtai.api.platform import open_platform
 from zhongtai.cli.demo_api import CONSENTS, decision_request, delivered_applications
 from zhongtai.settings import Settings
 from zhongtai.stores.audit import audit_log_path, verify

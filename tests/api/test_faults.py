@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from tests.api.test_app import request_for
 from tests.conftest import running_redis
 from tests.worlds import copy_world
-from zhongtai.api.main import RETRY_AFTER_SECONDS, create_app, open_platform
+from zhongtai.api.main import RETRY_AFTER_SECONDS, create_app
+from zhongtai.api.platform import open_platform
 from zhongtai.cli.demo_api import delivered_applications
 from zhongtai.features.materialize import materialize_features
 from zhongtai.settings import Settings

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from zhongtai.api.main import create_app, open_platform
+from zhongtai.api.main import create_app
+from zhongtai.api.platform import open_platform
 from zhongtai.settings import Settings
 from zhongtai.stores.partners import PartnerStore, partners_path
 

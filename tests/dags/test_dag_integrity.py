@@ -18,7 +18,7 @@ from zhongtai.landing.contracts import SOURCES
 from zhongtai.settings import Settings
 from zhongtai.warehouse.manifest import ManifestMissing, manifest_path
 
-DAGS_FOLDER = Path(__file__).parents[2] / "dags"
+DAGS_FOLDER = Settings().dags_dir
 DAG_FILES = sorted(DAGS_FOLDER.glob("*.py"))
 
 # Audit events of a new process (https://docs.python.org/3/library/audit_events.html).
@@ -80,7 +80,7 @@ def test_importing_a_dag_file_starts_no_process_and_reads_no_data(
 ) -> None:
     """Airflow imports every DAG file every 30 seconds, within a timeout: no dbt (neither
     a `dbt ls` process nor dbt in-process), no other process, nothing read from the data
-    but the compiled dbt manifest."""
+    but the compiled dbt manifest, no model spec read."""
     # croniter, which Airflow imports for the first cron schedule of a process, runs
     # `file -b python` (platform.architecture) at its own import: the DAG processor has it
     # loaded already, and it is no work of a DAG file.
@@ -91,7 +91,7 @@ def test_importing_a_dag_file_starts_no_process_and_reads_no_data(
         raise AssertionError(f"dbt ran while {dag_file.name} was imported: {args}")
 
     monkeypatch.setattr(dbtRunner, "invoke", no_dbt)
-    data_dir = dag_settings.data_dir.resolve()
+    data_dir, ml_dir = dag_settings.data_dir.resolve(), dag_settings.ml_dir.resolve()
     allowed = {manifest_path(dag_settings)}
     with audited() as events:
         import_fresh(dag_file)
@@ -108,6 +108,11 @@ def test_importing_a_dag_file_starts_no_process_and_reads_no_data(
         }
     )
     assert touched == [], f"{dag_file.name} read or wrote the data dir at import: {touched}"
+    # the model specs are read when a run starts, not every time the file is parsed
+    specs = sorted(
+        {str(args[0]) for event, args in events if event == "open" and _under(args[0], ml_dir)}
+    )
+    assert specs == [], f"{dag_file.name} read model specs at import: {specs}"
 
 
 def test_a_missing_manifest_is_named_with_how_to_compile_it(
@@ -182,9 +187,20 @@ def test_materialize_features_runs_on_validated_marts_and_emits_services(dagbag)
 
 
 def test_train_models_runs_on_the_feature_services_and_weekly(dagbag) -> None:
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    from zhongtai.features.build import FEATURE_SERVICES
+    from zhongtai.ml.spec import load_spec, model_families
+
     dag = dagbag.dags["train_models"]
-    assert dag.task_ids == ["train_credit_pd", "train_fraud"]
-    assert dag.get_task("train_fraud").upstream_task_ids == {"train_credit_pd"}  # one writer
+    # the families are found when the run starts: one mapped train task each
+    assert dag.task_ids == ["model_families", "train"]
+    train = dag.get_task("train")
+    assert isinstance(train, MappedOperator)
+    assert train.upstream_task_ids == {"model_families"}
+    assert train.max_active_tis_per_dagrun == 1  # one at a time: one writer on MLflow
     scheduled_on = {asset.name for asset in dag.timetable.asset_condition.objects}
-    assert scheduled_on == {"features_credit_scoring_v1", "features_fraud_detection_v1"}
+    assert scheduled_on == {f"features_{service}" for service in FEATURE_SERVICES}
+    read = {load_spec(family).data.feature_service for family in model_families()}
+    assert {f"features_{service}" for service in read} <= scheduled_on
     assert dag.timetable.timetable.expression == "0 3 * * 1"

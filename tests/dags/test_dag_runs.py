@@ -12,7 +12,7 @@ LOG = """\
 2026-12-02T10:43:12.048542Z [info     ] [DAG TEST] starting task_id=gate_raw map_index=-1
 2026-12-02T10:43:15.739319Z [error    ] Task failed with exception     [task]
 Traceback (most recent call last):
-  File "/work/main/dags/build_warehouse.py", line 88, in run_gate
+  File ".../dags/build_warehouse.py", line 88, in run_gate
     return run_gate(layer, run_settings(context)).summary()
 zhongtai.quality.gates.GateFailed: gate raw failed on applications
   expect_column_values_to_be_between: monthly_income_minor, 10 rows, e.g. -500000

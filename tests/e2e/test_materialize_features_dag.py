@@ -6,9 +6,9 @@ import pytest
 
 from tests.worlds import build_world
 from zhongtai.airflow_env import run_dag_test
+from zhongtai.feature_tables import FEATURE_TABLES, feature_table_path
 from zhongtai.features.online import latest_application, online_vector
 from zhongtai.features.repo import open_store
-from zhongtai.features.tables import FEATURE_TABLES, feature_table_path
 from zhongtai.settings import Settings
 
 pytestmark = pytest.mark.e2e

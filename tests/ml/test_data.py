@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.ml.frames import credit_rows, write_german_credit_mart
-from zhongtai.features.tables import feature_table_path
+from zhongtai.feature_tables import feature_table_path
 from zhongtai.ml.data import (
     cross_validation_splits,
     load_frame,

@@ -1,197 +1,20 @@
-"""Exported models: files that load without pickle and score exactly as the fitted models."""
+"""Exported models: files that load without pickle, written whole or not at all."""
 
 from __future__ import annotations
 
-import json
 import pickle
-import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
-import numpy as np
 import pandas as pd
 import pytest
 
-from tests.ml.conftest import Trained
-from zhongtai.ml.export import ModelFileError, ScoringModel, export_model, load_exported
+from tests.ml.conftest import ALGORITHMS
+from zhongtai.ml.export import export_model
+from zhongtai.ml.scoring import load_exported
 from zhongtai.ml.spec import Algorithm
-from zhongtai.ml.train import FittedModel, train_models
-
-ALGORITHMS: list[Algorithm] = ["scorecard", "lightgbm"]
-# Features left empty in a tenth of the development rows, so that Missing bins hold rows.
-HOLED = ["purpose", "savings_account_and_bonds", "duration_in_month", "credit_amount"]
-METADATA = {"family": "german_credit", "review_threshold": 0.125, "bands": [1, 2]}
-UNSEEN = "a value development never saw"
-
-
-def _with_holes(rows: pd.DataFrame, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    return rows.assign(**{f: rows[f].mask(rng.random(len(rows)) < 0.1) for f in HOLED})
-
-
-@pytest.fixture(scope="module")
-def fitted(german_credit: Trained) -> dict[Algorithm, FittedModel]:
-    """The partner book's spec, both algorithms, trained on development rows with holes."""
-    development = _with_holes(german_credit.development, seed=1)
-    return train_models(german_credit.spec, development).models
-
-
-@pytest.fixture(scope="module")
-def exported(
-    fitted: dict[Algorithm, FittedModel], tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """Both models exported, each in the folder named for its algorithm."""
-    root = tmp_path_factory.mktemp("exported")
-    for algorithm, model in fitted.items():
-        export_model(model, root / algorithm, METADATA)
-    return root
-
-
-@pytest.fixture(scope="module")
-def loaded(exported: Path) -> dict[Algorithm, ScoringModel]:
-    return {algorithm: load_exported(exported / algorithm) for algorithm in ALGORITHMS}
-
-
-@pytest.fixture(scope="module")
-def awkward_rows(german_credit: Trained, fitted: dict[Algorithm, FittedModel]) -> pd.DataFrame:
-    """Held-out rows, with copies of some in which each feature is missing, each text
-    feature holds a category never seen, and each scorecard split point (and the number
-    just below it) is a value."""
-    rows = german_credit.out_of_time
-    some = rows.head(20)
-    numerical = rows.select_dtypes("number").columns
-    variants = [rows]
-    read = dict.fromkeys(fitted["scorecard"].features + fitted["lightgbm"].features)
-    for feature in read:
-        variants.append(some.assign(**{feature: np.nan if feature in numerical else None}))
-        if feature not in numerical:
-            variants.append(some.assign(**{feature: UNSEEN}))
-    process = fitted["scorecard"].estimator.binning_process_
-    for feature in [f for f in fitted["scorecard"].features if f in numerical]:
-        splits = process.get_binned_variable(feature).splits
-        for value in [*splits, *np.nextafter(splits, -np.inf)]:
-            variants.append(some.head(3).assign(**{feature: value}))
-    return pd.concat(variants, ignore_index=True)
-
-
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_the_exported_model_scores_as_the_fitted_one(
-    fitted: dict[Algorithm, FittedModel],
-    loaded: dict[Algorithm, ScoringModel],
-    awkward_rows: pd.DataFrame,
-    algorithm: Algorithm,
-) -> None:
-    model, exported = fitted[algorithm], loaded[algorithm]
-    assert (exported.algorithm, exported.features) == (algorithm, model.features)
-    assert exported.scaling == model.scaling
-    assert exported.metadata == METADATA
-    np.testing.assert_allclose(
-        exported.predict_pd(awkward_rows), model.predict_pd(awkward_rows), rtol=0, atol=1e-9
-    )
-    np.testing.assert_allclose(
-        exported.score(awkward_rows), model.score(awkward_rows), rtol=0, atol=1e-9
-    )
-
-
-def test_the_scorecards_points_add_up_to_its_score(
-    loaded: dict[Algorithm, ScoringModel], awkward_rows: pd.DataFrame
-) -> None:
-    scorecard = loaded["scorecard"]
-    rows = awkward_rows.set_index(awkward_rows.index + 1000)
-    points = scorecard.points_by_feature(rows)
-    assert list(points.columns) == scorecard.features
-    assert points.index.equals(rows.index)
-    np.testing.assert_allclose(points.sum(axis=1), scorecard.score(rows), rtol=0, atol=1e-9)
-
-
-def test_an_unseen_category_earns_the_points_of_no_evidence_not_the_missing_bins(
-    fitted: dict[Algorithm, FittedModel],
-    loaded: dict[Algorithm, ScoringModel],
-    exported: Path,
-    german_credit: Trained,
-) -> None:
-    """optbinning's probabilities give a category it never saw a WoE of 0; its ``score``
-    gives it the Missing bin's points. The exported scorecard follows the probabilities."""
-    tables = json.loads((exported / "scorecard" / "scorecard.json").read_text())["features"]
-    purpose = next(table for table in tables if table["feature"] == "purpose")
-    assert purpose["missing"] != pytest.approx(purpose["unseen"])  # the bin holds rows
-    rows = german_credit.out_of_time.head(20).assign(purpose=UNSEEN)
-    points = loaded["scorecard"].points_by_feature(rows)
-    assert (points["purpose"] == purpose["unseen"]).all()
-    np.testing.assert_allclose(
-        loaded["scorecard"].predict_pd(rows),
-        fitted["scorecard"].predict_pd(rows),
-        rtol=0,
-        atol=1e-9,
-    )
-
-
-def test_lightgbm_points_by_feature_account_for_every_difference_between_rows(
-    loaded: dict[Algorithm, ScoringModel], awkward_rows: pd.DataFrame
-) -> None:
-    """SHAP contributions in points: what they leave out of the score (the base points) is
-    the same for every row."""
-    model = loaded["lightgbm"]
-    points = model.points_by_feature(awkward_rows)
-    assert list(points.columns) == model.features
-    base = model.score(awkward_rows) - points.sum(axis=1).to_numpy()
-    np.testing.assert_allclose(base, base[0], rtol=0, atol=1e-9)
-
-
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_reasons_name_the_costliest_features_most_first(
-    loaded: dict[Algorithm, ScoringModel],
-    exported: Path,
-    awkward_rows: pd.DataFrame,
-    algorithm: Algorithm,
-) -> None:
-    model = loaded[algorithm]
-    rows = awkward_rows.sample(200, random_state=3)
-    points = model.points_by_feature(rows)
-    if algorithm == "scorecard":
-        tables = json.loads((exported / "scorecard" / "scorecard.json").read_text())["features"]
-        lost = pd.Series({t["feature"]: max(t["points"]) for t in tables}) - points
-    else:
-        lost = -points
-    reasons = model.reasons(rows, limit=3)
-    assert len(reasons) == len(rows)
-    for (index, row_lost), row_reasons in zip(lost.iterrows(), reasons, strict=True):
-        costly = row_lost[row_lost > 0].sort_values(ascending=False, kind="stable")
-        assert [r["feature"] for r in row_reasons] == list(costly.index[:3])
-        assert [r["points_lost"] for r in row_reasons] == pytest.approx(costly.iloc[:3])
-        for reason in row_reasons:
-            value = rows.at[index, reason["feature"]]
-            assert reason["value"] == (None if pd.isna(value) else value)
-    assert any(len(r) == 3 for r in reasons)
-    assert model.reasons(rows, limit=0) == [[] for _ in range(len(rows))]
-    json.dumps(reasons, allow_nan=False)  # what a decision API returns
-
-
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_one_applicant_as_json_sends_it_scores_as_in_a_batch(
-    loaded: dict[Algorithm, ScoringModel], german_credit: Trained, algorithm: Algorithm
-) -> None:
-    """A decision API builds a one-row frame from JSON: integers, text, null numbers."""
-    model = loaded[algorithm]
-    rows = german_credit.out_of_time.head(5).assign(duration_in_month=[np.nan, 6, 12, 24, 48])
-    records = json.loads(rows[model.features].to_json(orient="records"))
-    one_by_one = [model.score(pd.DataFrame([record]))[0] for record in records]
-    np.testing.assert_allclose(one_by_one, model.score(rows), rtol=0, atol=1e-9)
-
-
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_a_value_of_the_wrong_kind_is_refused_naming_the_feature(
-    loaded: dict[Algorithm, ScoringModel], german_credit: Trained, algorithm: Algorithm
-) -> None:
-    rows = german_credit.out_of_time.head(2)
-    with pytest.raises(ValueError, match="purpose: expected text"):
-        loaded[algorithm].predict_pd(rows.assign(purpose=4))
-    with pytest.raises(ValueError, match="duration_in_month: expected numbers"):
-        loaded[algorithm].predict_pd(rows.assign(duration_in_month="long"))
-    with pytest.raises(KeyError, match="no column purpose"):
-        loaded[algorithm].predict_pd(rows.drop(columns="purpose"))
+from zhongtai.ml.train import FittedModel
 
 
 def test_the_exported_files_hold_no_pickle_and_load_without_it(
@@ -218,61 +41,6 @@ def test_the_exported_files_hold_no_pickle_and_load_without_it(
         assert load_exported(exported / algorithm).predict_pd(awkward_rows).shape == (
             len(awkward_rows),
         )
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        ("{not json", "not valid JSON"),
-        ("[1, 2]", "expected an object"),
-        ('{"format_version": 2}', "format_version 2 is not one this code reads"),
-        ('{"format_version": 1, "algorithm": "scorecard"}', "features: Field required"),
-    ],
-)
-def test_a_malformed_model_json_is_refused_naming_the_file(
-    exported: Path, tmp_path: Path, content: str, message: str
-) -> None:
-    copy = shutil.copytree(exported / "scorecard", tmp_path / "model")
-    (copy / "model.json").write_text(content)
-    with pytest.raises(ModelFileError, match=f"{re.escape(str(copy / 'model.json'))}: .*{message}"):
-        load_exported(copy)
-
-
-def test_a_manifest_with_a_bad_field_is_refused_naming_the_field(
-    exported: Path, tmp_path: Path
-) -> None:
-    copy = shutil.copytree(exported / "lightgbm", tmp_path / "model")
-    manifest = json.loads((copy / "model.json").read_text())
-    manifest["scaling"]["pdo"] = -20
-    (copy / "model.json").write_text(json.dumps(manifest))
-    with pytest.raises(ModelFileError, match=r"model\.json: scaling\.pdo: Input should be greater"):
-        load_exported(copy)
-
-
-@pytest.mark.parametrize(
-    ("algorithm", "name", "content", "message"),
-    [
-        ("scorecard", "scorecard.json", None, "no such file"),
-        ("scorecard", "scorecard.json", '{"features": [{"kind": "numerical"}]}', "features.0"),
-        ("lightgbm", "model.lgb", None, "no such file"),
-        ("lightgbm", "model.lgb", "tree\nnot a model\n", "not a LightGBM model file"),
-    ],
-)
-def test_a_missing_or_malformed_model_file_is_refused_naming_it(
-    exported: Path,
-    tmp_path: Path,
-    algorithm: Algorithm,
-    name: str,
-    content: str | None,
-    message: str,
-) -> None:
-    copy = shutil.copytree(exported / algorithm, tmp_path / "model")
-    if content is None:
-        (copy / name).unlink()
-    else:
-        (copy / name).write_text(content)
-    with pytest.raises(ModelFileError, match=f"{re.escape(str(copy / name))}: .*{message}"):
-        load_exported(copy)
 
 
 def test_exporting_into_a_directory_that_is_not_empty_is_refused_and_leaves_it_alone(
@@ -328,50 +96,3 @@ def test_metadata_that_is_not_plain_json_is_refused(
     with pytest.raises(ValueError, match="metadata must be plain JSON"):
         export_model(fitted["scorecard"], tmp_path / "model", metadata)
     assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_one_row_from_a_mapping_scores_and_explains_as_the_batch(
-    loaded: dict[Algorithm, ScoringModel], awkward_rows: pd.DataFrame, algorithm: Algorithm
-) -> None:
-    """The decision API's path: each row as a plain mapping, as JSON and the online store
-    give it (None for a missing value), scores and gets the reasons of the frame's path."""
-    model = loaded[algorithm]
-    rows = awkward_rows.astype(object).where(awkward_rows.notna(), None)
-    records = rows.to_dict(orient="records")
-    np.testing.assert_allclose(
-        [model.predict_pd_one(record) for record in records],
-        model.predict_pd(awkward_rows),
-        rtol=0,
-        atol=1e-12,
-    )
-    np.testing.assert_allclose(
-        [model.score_one(record) for record in records],
-        model.score(awkward_rows),
-        rtol=0,
-        atol=1e-9,
-    )
-    batch = model.reasons(awkward_rows, limit=3)
-    for record, expected in zip(records, batch, strict=True):
-        found = model.reasons_one({**record, "not a feature": object()}, limit=3)
-        assert [r["feature"] for r in found] == [r["feature"] for r in expected]
-        assert [r["value"] for r in found] == [r["value"] for r in expected]
-        assert [r["points_lost"] for r in found] == pytest.approx(
-            [r["points_lost"] for r in expected], abs=1e-9
-        )
-
-
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_one_row_with_a_value_of_the_wrong_kind_or_none_at_all_is_refused(
-    loaded: dict[Algorithm, ScoringModel], german_credit: Trained, algorithm: Algorithm
-) -> None:
-    model = loaded[algorithm]
-    row = german_credit.out_of_time.head(1).to_dict(orient="records")[0]
-    with pytest.raises(ValueError, match="purpose: expected text, got a value of type int"):
-        model.predict_pd_one({**row, "purpose": 4})
-    with pytest.raises(ValueError, match="duration_in_month: expected numbers, got a value"):
-        model.reasons_one({**row, "duration_in_month": "long"})
-    with pytest.raises(KeyError, match="no value of purpose"):
-        model.score_one({k: v for k, v in row.items() if k != "purpose"})
-    with pytest.raises(ValueError, match="limit must be 0 or more"):
-        model.reasons_one(row, limit=-1)

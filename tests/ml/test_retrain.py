@@ -175,10 +175,10 @@ def test_the_mlflow_ui_lists_the_registered_models(trained) -> None:
 def test_the_console_reports_every_check_and_which_champion_keeps_serving(
     trained, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from zhongtai.cli import _print_promotions
+    from zhongtai.cli.models import print_promotions
 
     settings, _ = trained
-    without_champion = _print_promotions(settings)
+    without_champion = print_promotions(settings)
     assert without_champion == ["fraud"]  # never trained here; credit_pd has its champion
     printed = " ".join(capsys.readouterr().out.split())
     assert "credit_pd v3: refused by its gate" in printed

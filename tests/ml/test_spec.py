@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from zhongtai.ml.scaling import odds_to_points, points_to_odds
 from zhongtai.ml.spec import SpecError, load_spec
 from zhongtai.settings import Settings
 
@@ -134,14 +133,6 @@ def test_a_file_that_is_not_a_spec_is_refused(tmp_path: Path) -> None:
     unknown = r"credit_dp\.yml: no such spec; the specs are: .*credit_pd"
     with pytest.raises(SpecError, match=unknown):
         load_spec("credit_dp")
-
-
-def test_pdo_scaling_round_trips() -> None:
-    scaling = load_spec("credit_pd").scaling
-    assert odds_to_points(50, scaling) == pytest.approx(600)
-    assert odds_to_points(100, scaling) == pytest.approx(620)
-    assert odds_to_points(25, scaling) == pytest.approx(580)
-    assert points_to_odds(640, scaling) == pytest.approx(200)
 
 
 def test_the_production_specs_state_who_carries_the_burden_of_proof() -> None:

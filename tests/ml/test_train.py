@@ -12,17 +12,10 @@ import pytest
 
 from tests.ml.conftest import Trained
 from tests.ml.frames import german_credit_rows
-from zhongtai.ml.scaling import pd_to_points
 from zhongtai.ml.spec import ScalingSpec, load_spec
 from zhongtai.ml.train import fit_lightgbm, train_models
 
 SCALING = ScalingSpec(points=600, odds=50, pdo=20)
-
-
-def test_600_points_at_odds_of_50_to_1_and_20_more_double_them() -> None:
-    # good:bad odds 50:1 is a PD of 1/51; 100:1 is 1/101; 25:1 is 1/26
-    points = pd_to_points(np.array([1 / 51, 1 / 101, 1 / 26, 1 / 201]), SCALING)
-    assert points == pytest.approx([600, 620, 580, 640])
 
 
 def test_the_scorecards_points_are_its_probability_scaled(german_credit: Trained) -> None:

@@ -16,6 +16,7 @@ import pytest
 from zhongtai.privacy import vault as vault_module
 from zhongtai.privacy.errors import (
     DecryptionError,
+    PrivacyError,
     SubjectErasedError,
     SubjectNotFoundError,
     UnknownKeyVersionError,
@@ -108,6 +109,17 @@ def test_settings_path_is_created_on_open_and_private(
 
     assert stat.S_IMODE(settings.vault_path.stat().st_mode) == 0o600
     assert stat.S_IMODE(settings.vault_path.parent.stat().st_mode) == 0o700
+
+
+def test_a_vault_of_a_newer_schema_is_refused(vault_path: Path, keyring: KeyRing) -> None:
+    Vault.open(vault_path, keyring).close()
+    newer = vault_module.SCHEMA_VERSION + 1
+    connection = sqlite3.connect(vault_path)
+    connection.execute(f"PRAGMA user_version = {newer}")
+    connection.close()
+
+    with pytest.raises(PrivacyError, match=f"vault {vault_path} has schema version {newer}"):
+        Vault.open(vault_path, keyring)
 
 
 def test_nothing_clear_reaches_the_disk(vault_path: Path, keyring: KeyRing, alice: str) -> None:

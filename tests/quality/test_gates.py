@@ -38,11 +38,14 @@ def passed(world: Settings, network_attempts: list[Any]) -> dict[str, GateResult
 
 
 @pytest.mark.parametrize("layer", LAYERS)
-def test_every_gate_passes_on_good_data(passed: dict[str, GateResult], layer: str) -> None:
+def test_every_gate_passes_on_good_data(
+    passed: dict[str, GateResult], layer: str, world: Settings
+) -> None:
     result = passed[layer]
     assert result.success, result.message()
     validated = [table for table in result.tables if not table.skipped]
-    assert {table.table for table in validated} == set(load_suite_spec(layer).tables)
+    spec = load_suite_spec(layer, world.expectations_dir)
+    assert {table.table for table in validated} == set(spec.tables)
     assert all(table.rows > 0 and table.expectations > 0 for table in validated)
 
 
@@ -62,7 +65,7 @@ def test_data_docs_list_every_suite(passed: dict[str, GateResult], world: Settin
     assert str(index.resolve()) == str(passed["marts"].docs_index.resolve())
     html = index.read_text()
     for layer in LAYERS:
-        for table in load_suite_spec(layer).tables:
+        for table in load_suite_spec(layer, world.expectations_dir).tables:
             assert f"{layer}.{table}" in html
 
 
@@ -115,7 +118,7 @@ def test_stale_raw_data_warns_after_26_hours_and_stops_after_74(world: Settings)
 
 
 def test_a_missing_mart_is_a_finding_not_a_crash(world_copy: Settings, tmp_path: Path) -> None:
-    marts = yaml.safe_load(suite_path("marts").read_text())
+    marts = yaml.safe_load(suite_path("marts", world_copy.expectations_dir).read_text())
     marts["tables"] = {"list_entries": marts["tables"]["list_entries"]}
     (tmp_path / "marts.yml").write_text(yaml.safe_dump(marts))
     (world_copy.marts_dir / "list_entries.parquet").unlink()

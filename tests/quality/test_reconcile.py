@@ -17,7 +17,7 @@ from zhongtai.warehouse.marts import mart_path
 
 
 def test_every_reconciliation_frame_holds_the_columns_its_suite_compares(world: Settings) -> None:
-    spec = load_suite_spec("reconciliation")
+    spec = load_suite_spec("reconciliation", world.expectations_dir)
     assert set(spec.tables) == set(RECONCILIATIONS)
     for table, table_spec in spec.tables.items():
         frame = reconciliation_frame(table, world)

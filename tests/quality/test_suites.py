@@ -16,7 +16,7 @@ from zhongtai.quality.suites import (
     SuiteSpecError,
     build_suite,
     load_suite_spec,
-    parse_suite_spec,
+    read_suite_spec,
     suite_path,
 )
 from zhongtai.settings import Settings
@@ -31,9 +31,9 @@ COVERAGE = {
 
 
 @pytest.mark.parametrize("layer", LAYERS)
-def test_every_suite_loads_and_covers_its_layer(layer: str) -> None:
-    spec = load_suite_spec(layer)
-    check_tables(spec, str(suite_path(layer)))
+def test_every_suite_loads_and_covers_its_layer(layer: str, settings: Settings) -> None:
+    spec = load_suite_spec(layer, settings.expectations_dir)
+    check_tables(spec, str(suite_path(layer, settings.expectations_dir)))
     assert set(spec.tables) == set(COVERAGE[layer])
     for table in spec.tables:
         suite = build_suite(spec, table)
@@ -41,8 +41,8 @@ def test_every_suite_loads_and_covers_its_layer(layer: str) -> None:
         assert len(suite.expectations) == len(spec.tables[table].expectations)
 
 
-def test_raw_schemas_are_the_contracts_as_landed() -> None:
-    spec = load_suite_spec("raw")
+def test_raw_schemas_are_the_contracts_as_landed(settings: Settings) -> None:
+    spec = load_suite_spec("raw", settings.expectations_dir)
     for source in SOURCES:
         (schema,) = [
             entry
@@ -53,11 +53,11 @@ def test_raw_schemas_are_the_contracts_as_landed() -> None:
         assert set(schema["column_set"]) == {*landed, "_batch_id", "_loaded_at"}, source
 
 
-def test_every_pseudonym_column_is_checked_and_never_echoed() -> None:
+def test_every_pseudonym_column_is_checked_and_never_echoed(settings: Settings) -> None:
     """The privacy check: no identifier reaches the raw zone or staging in clear, and a
     failing value of an identifier column is redacted from every report."""
     for layer in ("raw", "staging"):
-        spec = load_suite_spec(layer)
+        spec = load_suite_spec(layer, settings.expectations_dir)
         checked = {
             (table, entry["column"])
             for table, table_spec in spec.tables.items()
@@ -73,8 +73,8 @@ def test_every_pseudonym_column_is_checked_and_never_echoed() -> None:
                     assert field.output_column in sensitive, (layer, table, field.name)
 
 
-def test_freshness_parameters_are_naive_utc_offsets_of_the_run() -> None:
-    spec = load_suite_spec("raw")
+def test_freshness_parameters_are_naive_utc_offsets_of_the_run(settings: Settings) -> None:
+    spec = load_suite_spec("raw", settings.expectations_dir)
     run_time = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     values = spec.parameter_values(run_time)
     assert values["loaded_error_before"] == datetime(2026, 11, 20, 6, 0)
@@ -101,17 +101,21 @@ def test_freshness_parameters_are_naive_utc_offsets_of_the_run() -> None:
         ("{column: x}", "needs a 'type'"),
     ],
 )
-def test_a_wrong_expectation_names_file_table_and_position(entry: str, problem: str) -> None:
-    text = f"""
+def test_a_wrong_expectation_names_file_table_and_position(
+    entry: str, problem: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "expectations" / "marts.yml"
+    path.parent.mkdir()
+    path.write_text(f"""
 layer: marts
 tables:
   list_entries:
     expectations:
       - {{type: expect_column_to_exist, column: list_entry_id}}
       - {entry}
-"""
+""")
     with pytest.raises(SuiteSpecError) as failed:
-        parse_suite_spec(text, source="expectations/marts.yml")
+        read_suite_spec(path)
     message = str(failed.value)
     assert "expectations/marts.yml: table 'list_entries', expectation #2" in message
     assert problem in message
@@ -126,8 +130,9 @@ def test_an_unknown_table_or_layer_is_refused(tmp_path: Path, world: Settings) -
         run_gate("marts", world, expectations_dir=tmp_path)
     with pytest.raises(SuiteSpecError, match="unknown quality layer 'features'"):
         run_gate("features", world)
+    (tmp_path / "mart.yml").write_text("layer: mart\ntables: {}\n")
     with pytest.raises(SuiteSpecError, match="layer: Input should be"):
-        parse_suite_spec("layer: mart\ntables: {}\n")
+        read_suite_spec(tmp_path / "mart.yml")
 
 
 def _staging_view(source: str) -> str:

@@ -12,7 +12,7 @@ import yaml
 
 from zhongtai.settings import Settings
 from zhongtai.warehouse import manifest
-from zhongtai.warehouse.dbt import DBT_PROJECT_DIR, DbtFailed, dbt_log_file, run_dbt
+from zhongtai.warehouse.dbt import DbtFailed, dbt_log_file, run_dbt
 from zhongtai.warehouse.manifest import ensure_manifest, manifest_path, project_fingerprint
 from zhongtai.warehouse.marts import MARTS
 
@@ -24,7 +24,7 @@ def _tree(folder: Path) -> set[str]:
 def test_the_manifest_is_compiled_quietly_once_and_again_when_the_project_changes(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    project_before = _tree(DBT_PROJECT_DIR)
+    project_before = _tree(settings.dbt_project_dir)
     capfd.readouterr()
 
     path = ensure_manifest(settings)
@@ -36,7 +36,7 @@ def test_the_manifest_is_compiled_quietly_once_and_again_when_the_project_change
     nodes = json.loads(path.read_text())["nodes"]
     assert {f"model.zhongtai.{mart}" for mart in MARTS} <= set(nodes)
     # dbt wrote nothing into the project (no target/, logs/ or "{{ env_var(...) }}/")
-    assert _tree(DBT_PROJECT_DIR) == project_before
+    assert _tree(settings.dbt_project_dir) == project_before
 
     def must_not_parse(*args: object, **kwargs: object) -> None:
         raise AssertionError("dbt parse ran although the project is unchanged")
@@ -58,11 +58,12 @@ def test_the_manifest_is_compiled_quietly_once_and_again_when_the_project_change
 
 
 def test_the_fingerprint_follows_what_dbt_reads_and_nothing_else(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, tmp_path: Path
 ) -> None:
     project = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
-    monkeypatch.setattr(manifest, "DBT_PROJECT_DIR", project)
+    ignored = shutil.ignore_patterns("target", "logs")
+    shutil.copytree(settings.dbt_project_dir, project, ignore=ignored)
+    settings = Settings(data_dir=settings.data_dir, project_dir=tmp_path, env="test")
     original = project_fingerprint(settings)
 
     (project / "README.md").write_text("a note dbt never reads\n")
@@ -73,7 +74,7 @@ def test_the_fingerprint_follows_what_dbt_reads_and_nothing_else(
     edited = project_fingerprint(settings)
     assert edited != original
 
-    elsewhere = Settings(data_dir=tmp_path / "elsewhere", env="test")
+    elsewhere = Settings(data_dir=tmp_path / "elsewhere", project_dir=tmp_path, env="test")
     assert project_fingerprint(elsewhere) != edited  # profiles.yml reads the data dir's paths
 
 
@@ -87,11 +88,11 @@ def test_a_dbt_failure_says_what_failed_and_where_dbts_log_is(
     assert capfd.readouterr().out == ""
 
 
-def test_the_dbt_project_sets_no_path_that_dbt_would_not_render() -> None:
+def test_the_dbt_project_sets_no_path_that_dbt_would_not_render(settings: Settings) -> None:
     """dbt takes target-path and log-path literally, before any Jinja: an env_var() there
     once made a folder named "{{ env_var('ZHONGTAI_DBT_LOG_PATH', 'logs') }}"."""
     for name in ("dbt_project.yml", "profiles.yml"):
-        text = (DBT_PROJECT_DIR / name).read_text()
+        text = (settings.dbt_project_dir / name).read_text()
         config = yaml.safe_load(text)
         assert not {"target-path", "log-path", "packages-install-path"} & set(config), name
-    assert not [path for path in DBT_PROJECT_DIR.iterdir() if "{{" in path.name]
+    assert not [path for path in settings.dbt_project_dir.iterdir() if "{{" in path.name]

@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from zhongtai.decision.schemas import CONSENTS
 from zhongtai.serving import free_port, serving
 from zhongtai.settings import Settings
 
 DEMO_PARTNER = "demo_bank"
-CONSENTS = ("credit_scoring", "fraud_prevention")
 
 
 def delivered_applications(settings: Settings) -> list[dict[str, str]]:

@@ -13,14 +13,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
+from zhongtai.decision.schemas import Family
 from zhongtai.ml.register import CHAMPION, ModelNotRegistered, RegisteredModel, load_registered
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-CREDIT, FRAUD = "credit_pd", "fraud"
+FAMILIES: tuple[Family, Family] = get_args(Family)
+CREDIT, FRAUD = FAMILIES
 
 
 class ModelsUnavailable(RuntimeError):
@@ -51,7 +53,7 @@ class ChampionSet:
         """The pair serving now. Raises ModelsUnavailable before any champion loaded."""
         champions = self._current
         if champions is None:
-            raise ModelsUnavailable("no champion of credit_pd and fraud is loaded")
+            raise ModelsUnavailable(f"no champion of {CREDIT} and {FRAUD} is loaded")
         return champions
 
     def refresh(self) -> bool:
@@ -65,7 +67,7 @@ class ChampionSet:
             try:
                 wanted = {
                     family: str(self._client.get_model_version_by_alias(family, CHAMPION).version)
-                    for family in (CREDIT, FRAUD)
+                    for family in FAMILIES
                 }
                 if serving is not None and wanted == serving.versions:
                     return False

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from zhongtai.decision.champions import Champions
-from zhongtai.decision.policy import Policy, PolicyDecision, PolicyInputs
-from zhongtai.decision.schemas import DecisionOut, DecisionRequest, Reason
+from zhongtai.decision.champions import CREDIT, FRAUD, Champions, Family
+from zhongtai.decision.policy import MAX_REASONS, Policy, PolicyDecision, PolicyInputs
+from zhongtai.decision.schemas import CONSENTS, DecisionOut, DecisionRequest, Reason
 from zhongtai.ml.scaling import pd_to_points
 from zhongtai.privacy.pseudonyms import pseudonymise_one
 
@@ -43,7 +43,6 @@ ONLINE_VIEWS = (
     "device_velocity",
     "ip_range_velocity",
 )
-MAX_REASONS = 4
 FRAUD_RULE_PREFIX = "fraud."
 
 
@@ -163,8 +162,7 @@ def application_features(
         "loan_purpose": application.loan_purpose,
         "channel": application.channel,
         "partner_id": partner_id,
-        "has_consented_credit_scoring": "credit_scoring" in request.consents,
-        "has_consented_fraud_prevention": "fraud_prevention" in request.consents,
+        **{f"has_consented_{purpose}": purpose in request.consents for purpose in CONSENTS},
     }
 
 
@@ -211,8 +209,8 @@ def decide(
         for r in verdict.policy_reasons
     ]
     if any(rule.startswith(FRAUD_RULE_PREFIX) for rule in verdict.fired):
-        reasons += _model_reasons(fraud.reasons_one(features, limit=MAX_REASONS), "fraud")
-    reasons += _model_reasons(credit.reasons_one(features, limit=MAX_REASONS), "credit_pd")
+        reasons += _model_reasons(fraud.reasons_one(features, limit=MAX_REASONS), FRAUD)
+    reasons += _model_reasons(credit.reasons_one(features, limit=MAX_REASONS), CREDIT)
     answer = DecisionOut(
         decision_id=uuid.uuid4().hex,
         outcome=verdict.outcome,
@@ -234,13 +232,13 @@ def _flag(value: Any) -> bool | None:
     return bool(value) if isinstance(value, bool | int) else None
 
 
-def _model_reasons(found: list[dict[str, Any]], source: str) -> list[Reason]:
+def _model_reasons(found: list[dict[str, Any]], source: Family) -> list[Reason]:
     return [
         Reason(
             code=reason["feature"].upper(),
             feature=reason["feature"],
             points_lost=round(float(reason["points_lost"]), 1),
-            source=source,  # type: ignore[arg-type]
+            source=source,
         )
         for reason in found
         if math.isfinite(reason["points_lost"])

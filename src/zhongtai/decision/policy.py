@@ -33,10 +33,10 @@ from pydantic import (
     model_validator,
 )
 
+from zhongtai.settings import Settings
 from zhongtai.yaml_models import read_yaml_model
 
-POLICY_DIR = Path(__file__).resolve().parents[3] / "policy"
-DECISION_RULES_PATH = POLICY_DIR / "decision_rules.yml"
+DECISION_RULES_FILE = "decision_rules.yml"  # in the project's policy/ folder
 
 Outcome = Literal["approve", "review", "decline"]
 MAX_REASONS = 4  # adverse-action notices give the principal reasons, not every one
@@ -384,12 +384,17 @@ def _reasons(rules: list[Rule]) -> list[dict[str, str]]:
     return list(reasons.values())[:MAX_REASONS]
 
 
+def decision_rules_path(settings: Settings | None = None) -> Path:
+    """The project's rules file: ``policy/decision_rules.yml``."""
+    return (settings or Settings()).policy_dir / DECISION_RULES_FILE
+
+
 def load_policy(path: Path | None = None) -> Policy:
-    """The rules in ``path`` (default: the repository's ``policy/decision_rules.yml``).
+    """The rules in ``path`` (default: the project's ``policy/decision_rules.yml``).
 
     Raises PolicyError naming the file, and for a wrong value its dotted field.
     """
-    path = DECISION_RULES_PATH if path is None else Path(path)
+    path = decision_rules_path() if path is None else Path(path)
     if not path.is_file():
         raise PolicyError(f"{path}: no such rules file")
     return read_yaml_model(path, Policy, PolicyError)

@@ -1,4 +1,4 @@
-"""What partners send and get back: strict JSON schemas (and so the OpenAPI document).
+"""A decision's request and answer: strict JSON schemas (and so the OpenAPI document).
 
 Every request model refuses unknown fields and wrong types (no coercion of "12" into
 12), and bounds every string and number, so a malformed request gets a 422 naming the
@@ -14,9 +14,11 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PastDate, StrictInt, StrictStr, field_validator
 
+from zhongtai.decision.policy import MAX_REASONS, Outcome
+
 Purpose = Literal["credit_scoring", "fraud_prevention"]
+Family = Literal["credit_pd", "fraud"]  # the model families a decision scores with
 CONSENTS: tuple[Purpose, ...] = get_args(Purpose)  # what a decision asks consent for
-Outcome = Literal["approve", "review", "decline"]
 
 MAX_AMOUNT_MINOR = 10_000_000_00  # 10 million CNY, in fen
 MAX_AGE_YEARS = 120
@@ -76,7 +78,7 @@ class Reason(BaseModel):
     be told), or a feature that cost the applicant points in a model."""
 
     code: str
-    source: Literal["policy", "credit_pd", "fraud"]
+    source: Literal["policy", Family]
     message: str | None = None
     feature: str | None = None
     points_lost: float | None = None
@@ -90,7 +92,7 @@ class DecisionOut(BaseModel):
     credit_score: float = Field(description="Points: 600 at odds 50:1, 20 more double them.")
     probability_of_default: float
     fraud_score: float = Field(description="Probability that the application is fraudulent.")
-    reasons: list[Reason] = Field(max_length=4)
+    reasons: list[Reason] = Field(max_length=MAX_REASONS)
     model_versions: dict[str, str]
     rules_version: str
     decided_at: datetime
@@ -106,23 +108,3 @@ class ReviewOut(BaseModel):
     decision_id: str
     status: Literal["queued"]
     requested_at: datetime
-
-
-class FeaturesOut(BaseModel):
-    feature_service: str
-    entity: str
-    features: dict[str, float | int | str | bool | None]
-
-
-class ScoresOut(BaseModel):
-    entity: str
-    credit_score: float
-    probability_of_default: float
-    fraud_score: float
-    model_versions: dict[str, str]
-
-
-class Problem(BaseModel):
-    """An error: what is wrong, in words a partner can act on."""
-
-    detail: str

@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from zhongtai.features.tables import feature_table_path, write_query
+from zhongtai.duck import connect, read_parquet_sql, write_query_parquet
+from zhongtai.feature_tables import feature_table_path
 from zhongtai.settings import Settings
 from zhongtai.warehouse.marts import mart_path
 
@@ -20,15 +21,11 @@ VELOCITY_WINDOW_SECONDS = 3600
 LIST_TYPES = ("black", "grey", "white")
 
 
-def _parquet(path: object) -> str:
-    return "read_parquet('" + str(path).replace("'", "''") + "')"
-
-
 def risk_indices_sql(settings: Settings) -> str:
-    applications = _parquet(mart_path(settings, "application_features").resolve())
-    edges = _parquet(mart_path(settings, "identifier_edges").resolve())
-    lists = _parquet(mart_path(settings, "list_entries").resolve())
-    graph = _parquet(feature_table_path(settings, "graph_features").resolve())
+    applications = read_parquet_sql(mart_path(settings, "application_features").resolve())
+    edges = read_parquet_sql(mart_path(settings, "identifier_edges").resolve())
+    lists = read_parquet_sql(mart_path(settings, "list_entries").resolve())
+    graph = read_parquet_sql(feature_table_path(settings, "graph_features").resolve())
     active = "entries.added_at <= apps.applied_at and " + (
         "(entries.expires_at is null or entries.expires_at > apps.applied_at)"
     )
@@ -77,7 +74,7 @@ def risk_indices_sql(settings: Settings) -> str:
 
 def velocity_sql(settings: Settings, key: str) -> str:
     """Per (key, application time): applications on the same key in the hour up to then."""
-    applications = _parquet(mart_path(settings, "application_features").resolve())
+    applications = read_parquet_sql(mart_path(settings, "application_features").resolve())
     return f"""
     with events as (
         select {key}, applied_at, epoch(applied_at)::bigint as applied_epoch
@@ -105,15 +102,13 @@ def velocity_sql(settings: Settings, key: str) -> str:
 
 def build_risk_indices(settings: Settings) -> dict[str, int]:
     """Write risk_indices and the two velocity tables; return the rows of each."""
-    from zhongtai.quality.batches import duckdb_connection
-
     tables = {
         "risk_indices": risk_indices_sql(settings),
         "device_velocity": velocity_sql(settings, "device_id"),
         "ip_range_velocity": velocity_sql(settings, "ip_range"),
     }
-    with duckdb_connection(settings) as connection:
+    with connect(settings) as connection:
         return {
-            table: write_query(connection, query, feature_table_path(settings, table))
+            table: write_query_parquet(connection, query, feature_table_path(settings, table))
             for table, query in tables.items()
         }

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from zhongtai.duck import connect, read_parquet_sql
 from zhongtai.features.repo import open_store
 from zhongtai.settings import Settings
 from zhongtai.warehouse.marts import mart_path
@@ -28,11 +29,9 @@ class Materialized:
 
 def first_event_time(settings: Settings) -> datetime:
     """The earliest application: no feature row is older (every view is dated by one)."""
-    import duckdb
-
-    path = str(mart_path(settings, "application_features").resolve()).replace("'", "''")
-    with duckdb.connect() as connection:
-        query = f"select min(applied_at) from read_parquet('{path}')"
+    path = mart_path(settings, "application_features").resolve()
+    with connect(settings) as connection:
+        query = f"select min(applied_at) from {read_parquet_sql(path)}"
         [(first,)] = connection.execute(query).fetchall()
     if first is None:
         raise ValueError(f"no applications in {path}: build the warehouse first")

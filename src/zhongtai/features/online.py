@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from zhongtai.duck import connect, read_parquet_sql
 from zhongtai.settings import Settings
 from zhongtai.warehouse.marts import mart_path
 
@@ -29,12 +30,10 @@ def online_vector(store: FeatureStore, service: str, entity: dict[str, str]) -> 
 
 def latest_application(settings: Settings) -> dict[str, str]:
     """The keys of the most recent application (applicant, device, IP range): a demo entity."""
-    import duckdb
-
-    path = str(mart_path(settings, "application_features").resolve()).replace("'", "''")
-    with duckdb.connect() as connection:
+    path = mart_path(settings, "application_features").resolve()
+    with connect(settings) as connection:
         row = connection.execute(
-            f"select applicant_id, device_id, ip_range from read_parquet('{path}') "
+            f"select applicant_id, device_id, ip_range from {read_parquet_sql(path)} "
             "order by applied_at desc, application_id limit 1"
         ).fetchall()
     if not row:

@@ -20,8 +20,6 @@ from zhongtai.settings import FeatureEnvironment, Settings
 if TYPE_CHECKING:
     from feast import FeatureStore
 
-FEATURE_REPO_DIR = Path(__file__).resolve().parents[3] / "feature_repo"
-
 STORE_YAML: dict[FeatureEnvironment, str] = {
     "default": "feature_store.yaml",  # DuckDB offline store, SQLite online store
     "scale": "feature_store.scale.yaml",  # Spark offline store, Redis online store
@@ -29,7 +27,7 @@ STORE_YAML: dict[FeatureEnvironment, str] = {
 
 
 def store_yaml(settings: Settings) -> Path:
-    return FEATURE_REPO_DIR / STORE_YAML[settings.feature_env]
+    return settings.feature_repo_dir / STORE_YAML[settings.feature_env]
 
 
 def feast_environment(settings: Settings) -> dict[str, str]:
@@ -50,13 +48,16 @@ def open_store(settings: Settings) -> FeatureStore:
 
     settings.feast_dir.mkdir(parents=True, exist_ok=True)
     with temporary_environ(feast_environment(settings)):
-        return FeatureStore(repo_path=str(FEATURE_REPO_DIR), fs_yaml_file=store_yaml(settings))
+        return FeatureStore(
+            repo_path=str(settings.feature_repo_dir), fs_yaml_file=store_yaml(settings)
+        )
 
 
 def feast_command(args: list[str], settings: Settings) -> list[str]:
     """``feast ARGS`` on our repository and environment (the command line a user would type)."""
     feast = Path(sys.executable).with_name("feast")
-    return [str(feast), "-c", str(FEATURE_REPO_DIR), "-f", str(store_yaml(settings)), *args]
+    repo = settings.feature_repo_dir
+    return [str(feast), "-c", str(repo), "-f", str(store_yaml(settings)), *args]
 
 
 def run_feast(

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from zhongtai.duck import read_parquet_sql, sql_identifier
 from zhongtai.features.repo import open_store
 from zhongtai.settings import Settings
 
@@ -99,39 +100,32 @@ def service_lookups(
     return [replace(key, columns=tuple(cols)) for key, cols in lookups.items()], features
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def lookup_sql(lookup: Lookup) -> str:
     """The lookup's features for each row of ``entity_rows`` (join keys, ``__event_at``,
     ``__row``), in ``__row`` order."""
-    keys = ", ".join(f"{_quoted(s)} as {_quoted(e)}" for s, e in lookup.join_keys)
-    values = ", ".join(f"{_quoted(s)} as f{i}" for i, (s, _) in enumerate(lookup.columns))
+    keys = ", ".join(f"{sql_identifier(s)} as {sql_identifier(e)}" for s, e in lookup.join_keys)
+    values = ", ".join(f"{sql_identifier(s)} as f{i}" for i, (s, _) in enumerate(lookup.columns))
     latest_created = ""
     if lookup.created_timestamp_column:  # two rows at one timestamp: the later created wins
-        partition = ", ".join(_quoted(s) for s, _ in lookup.join_keys)
+        partition = ", ".join(sql_identifier(s) for s, _ in lookup.join_keys)
         latest_created = (
             f" qualify row_number() over (partition by {partition}, "
-            f"{_quoted(lookup.timestamp_field)} "
-            f"order by {_quoted(lookup.created_timestamp_column)} desc) = 1"
+            f"{sql_identifier(lookup.timestamp_field)} "
+            f"order by {sql_identifier(lookup.created_timestamp_column)} desc) = 1"
         )
-    on = " and ".join(f"e.{_quoted(e)} = v.{_quoted(e)}" for _, e in lookup.join_keys)
+    on = " and ".join(f"e.{sql_identifier(e)} = v.{sql_identifier(e)}" for _, e in lookup.join_keys)
     fresh = "true"
     if lookup.ttl:
         ttl_us = lookup.ttl // timedelta(microseconds=1)
         fresh = f"v.{VALUE_AT} >= e.{EVENT} - to_microseconds({ttl_us})"
     selected = ", ".join(
-        f"case when {fresh} then v.f{i} end as {_quoted(name)}"
+        f"case when {fresh} then v.f{i} end as {sql_identifier(name)}"
         for i, (_, name) in enumerate(lookup.columns)
     )
+    value_at = f"{sql_identifier(lookup.timestamp_field)}::timestamp as {VALUE_AT}"
     return (
-        f"with v as (select {keys}, {_quoted(lookup.timestamp_field)}::timestamp as {VALUE_AT}, "
-        f"{values} from read_parquet({_literal(lookup.path)}){latest_created}) "
+        f"with v as (select {keys}, {value_at}, "
+        f"{values} from {read_parquet_sql(lookup.path)}{latest_created}) "
         f"select {selected} from entity_rows as e "
         f"asof left join v on {on} and e.{EVENT} >= v.{VALUE_AT} "
         f"order by e.{ROW}"

@@ -5,5 +5,4 @@ and addresses with an applicant, as of each application.
 - `zhongtai.graph.build.build_graph_features`: the default path (DuckDB + igraph), writing
   ``features/graph_features.parquet``; `zhongtai.graph.features.graph_features` is its
   pure core (Arrow in, Arrow out).
-- `zhongtai.graph.spark.spark_graph_features`: the same features on Spark DataFrames.
 """

@@ -9,15 +9,13 @@ Timestamps are written in microseconds, which Feast's DuckDB offline store requi
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
-import duckdb
-import pyarrow.parquet as pq
-
-from zhongtai.features.tables import feature_table_path
+from zhongtai.atomic import write_parquet_atomically
+from zhongtai.duck import MEMORY_LIMIT, connect, read_parquet_sql, sql_identifier
+from zhongtai.feature_tables import feature_table_path
 from zhongtai.graph.features import features_on
 from zhongtai.graph.sql import REQUIRED_COLUMNS
 from zhongtai.settings import Settings
@@ -25,14 +23,12 @@ from zhongtai.warehouse.marts import mart_path
 
 log = logging.getLogger(__name__)
 
-DUCKDB_MEMORY_LIMIT = "2GB"
-
 
 def graph_features_path(settings: Settings) -> Path:
     return feature_table_path(settings, "graph_features")
 
 
-def build_graph_features(settings: Settings, *, memory_limit: str = DUCKDB_MEMORY_LIMIT) -> Path:
+def build_graph_features(settings: Settings, *, memory_limit: str = MEMORY_LIMIT) -> Path:
     """Compute the graph features of every application in the marts; return the file."""
     sources = {name: mart_path(settings, name) for name in REQUIRED_COLUMNS}
     for name, path in sources.items():
@@ -42,29 +38,20 @@ def build_graph_features(settings: Settings, *, memory_limit: str = DUCKDB_MEMOR
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".graph-scratch-", dir=target.parent))
     try:
-        connection = duckdb.connect(
-            config={
-                "memory_limit": memory_limit,
-                "temp_directory": str(scratch),
-                "preserve_insertion_order": False,
-            }
-        )
-        try:
+        with connect(
+            settings,
+            memory_limit=memory_limit,
+            threads=None,  # every core: the graph is the long step of the feature build
+            temp_directory=scratch,
+            preserve_insertion_order=False,
+        ) as connection:
             for name, path in sources.items():
                 connection.execute(
-                    f"create view {name} as select * from read_parquet({_literal(path)})"
+                    f"create view {sql_identifier(name)} as select * from {read_parquet_sql(path)}"
                 )
             features = features_on(connection)
-        finally:
-            connection.close()
-        partial = scratch / target.name
-        pq.write_table(features, partial, coerce_timestamps="us")
-        os.replace(partial, target)
+        write_parquet_atomically(features, target, coerce_timestamps="us")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     log.info("wrote %d rows to %s", features.num_rows, target)
     return target
-
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
+
+from zhongtai.yaml_models import read_yaml_model
 
 FieldType = Literal["string", "int64", "float64", "bool", "timestamp", "date"]
 PiiClass = Literal[
@@ -27,6 +28,7 @@ PiiClass = Literal[
 Treatment = Literal["keep", "pseudonymise", "pseudonymise_and_vault"]
 
 # Sources in landing order; one contract file each under landing/contracts/.
+CONTRACTS_DIR = Path(__file__).with_name("contracts")
 SOURCES: tuple[str, ...] = (
     "applications",
     "loans",
@@ -44,6 +46,10 @@ PROHIBITED_FIELD = re.compile(
 )
 
 SUBJECT_COLUMN = "applicant_id"
+
+
+class ContractError(ValueError):
+    """A contract file is malformed; the message names the file and the field."""
 
 
 class FieldSpec(BaseModel):
@@ -132,8 +138,9 @@ class Contract(BaseModel):
         )
 
 
-def parse_contract(text: str) -> Contract:
-    return Contract.model_validate(yaml.safe_load(text))
+def read_contract(path: Path) -> Contract:
+    """A contract file, checked; ContractError names the file and what is wrong in it."""
+    return read_yaml_model(path, Contract, ContractError)
 
 
 @cache
@@ -141,8 +148,8 @@ def load_contract(source: str) -> Contract:
     """The packaged contract of ``source``; an unknown source is a clear error."""
     if source not in SOURCES:
         raise KeyError(f"unknown source {source!r}; known sources: {', '.join(SOURCES)}")
-    text = resources.files("zhongtai.landing").joinpath("contracts", f"{source}.yml").read_text()
-    contract = parse_contract(text)
+    path = CONTRACTS_DIR / f"{source}.yml"
+    contract = read_contract(path)
     if contract.source != source:
-        raise ValueError(f"contracts/{source}.yml declares source {contract.source!r}")
+        raise ContractError(f"{path}: declares source {contract.source!r}, expected {source!r}")
     return contract

@@ -10,8 +10,10 @@
   AUPRC and the review budget, with the intervals the gate reads.
 - `zhongtai.ml.intervals`: DeLong intervals for AUC and a paired AUC difference, and a
   seeded bootstrap for the fairness gap and PSI.
-- `zhongtai.ml.export`: a fitted model as files that load without pickle, and scored
-  from them (with reasons).
+- `zhongtai.ml.export`: a fitted model written as files that load without pickle.
+- `zhongtai.ml.scoring`: an exported model loaded from those files and scored (with
+  reasons), with numpy and LightGBM only: what serving imports, never the trainer.
+- `zhongtai.ml.scaling`: probabilities of default to points and odds, and back.
 - `zhongtai.ml.plots`: ROC, KS, calibration, score distribution, precision-recall.
 - `zhongtai.ml.promote`: the promotion gate, a pure decision over metrics and their
   intervals, with the burden of proof the spec sets for the environment.

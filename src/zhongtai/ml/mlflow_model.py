@@ -1,8 +1,9 @@
 """The MLflow model of a zhongtai model version, logged as code, so nothing is pickled.
 
-MLflow copies this file beside the exported model files (``zhongtai.ml.export``) and runs
-it on load; ``mlflow.pyfunc.load_model("models:/credit_pd@champion")`` then scores a
-DataFrame of the model's features into its probability and its score in points.
+MLflow copies this file beside the exported model files and runs it on load;
+``mlflow.pyfunc.load_model("models:/credit_pd@champion")`` then scores a DataFrame of the
+model's features into its probability and its score in points, through
+``zhongtai.ml.scoring`` alone (no training code).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import mlflow
 import pandas as pd
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
-from zhongtai.ml.export import ScoringModel, load_exported
+from zhongtai.ml.scoring import ScoringModel, load_exported
 
 
 class ExportedModel(PythonModel):

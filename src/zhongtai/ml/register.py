@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zhongtai.ml.export import ScoringModel, load_exported
+from zhongtai.ml.scoring import ScoringModel, load_exported
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -82,16 +82,6 @@ def register_challenger(
 def promote(client: MlflowClient, name: str, version: str) -> None:
     """Make ``version`` the champion (the decision API picks it up by alias)."""
     client.set_registered_model_alias(name, CHAMPION, version)
-
-
-def version_by_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
-    """The version holding ``alias``, or None when no version does (or no such model)."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return client.get_model_version_by_alias(name, alias)
-    except MlflowException:
-        return None
 
 
 def load_registered(

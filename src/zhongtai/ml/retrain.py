@@ -32,7 +32,7 @@ from zhongtai.ml.evaluate import (
     evaluate_model,
     review_threshold,
 )
-from zhongtai.ml.export import ScoringModel, export_model, load_exported
+from zhongtai.ml.export import export_model
 from zhongtai.ml.promote import PromotionDecision, decide_promotion
 from zhongtai.ml.register import (
     CHAMPION,
@@ -43,6 +43,7 @@ from zhongtai.ml.register import (
     promote,
     register_challenger,
 )
+from zhongtai.ml.scoring import ScoringModel, load_exported
 from zhongtai.ml.spec import Algorithm, ModelSpec, SpecError, load_spec
 from zhongtai.ml.train import FittedModel, TrainingResult, train_models
 from zhongtai.settings import Settings
@@ -82,7 +83,7 @@ def retrain(
 
     from zhongtai.ml import track
 
-    spec = family if isinstance(family, ModelSpec) else load_spec(family)
+    spec = family if isinstance(family, ModelSpec) else load_spec(family, settings)
     if (
         spec.promotion is None
         or spec.validation.out_of_time is None

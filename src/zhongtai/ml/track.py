@@ -24,7 +24,7 @@ from zhongtai.settings import Settings
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-    from zhongtai.ml.export import ScoringModel
+    from zhongtai.ml.scoring import ScoringModel
 
 MODEL_CODE = Path(__file__).with_name("mlflow_model.py")
 # What the logged model needs to score (the package itself is zhongtai).

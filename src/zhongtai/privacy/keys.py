@@ -86,10 +86,6 @@ class KeyRing:
     def versions(self) -> list[int]:
         return sorted(self.master_keys)
 
-    @property
-    def active_master_key(self) -> bytes:
-        return self.master_keys[self.active_version]
-
     def master_key(self, version: int) -> bytes:
         """The master key of ``version``, or a clear error if it was retired or never added."""
         try:
@@ -99,10 +95,6 @@ class KeyRing:
                 f"master key version {version} is not in the keyring (versions: "
                 f"{self.versions}); add it back to {MASTER_KEYS_VAR}, or rewrap before retiring it"
             ) from None
-
-    def with_active(self, version: int) -> KeyRing:
-        """The same keys with ``version`` wrapping new data keys."""
-        return replace(self, active_version=version)
 
     def retire(self, version: int) -> KeyRing:
         """The keyring without ``version`` (after a rewrap left nothing depending on it)."""

@@ -39,6 +39,7 @@ from zhongtai.privacy.errors import (
     SubjectNotFoundError,
 )
 from zhongtai.privacy.keys import KeyRing
+from zhongtai.stores.sqlite import open_private
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -102,28 +103,14 @@ class Vault:
     def open(cls, path: Path, keyring: KeyRing) -> Self:
         """Open (creating if needed, mode 0600 in a 0700 folder) the vault at ``path``."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # Create the file ourselves so that it (and SQLite's -wal / -shm, which copy its
-        # mode) is private regardless of the umask.
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-        connection = sqlite3.connect(path, isolation_level=None)
-        try:
-            connection.execute("PRAGMA busy_timeout = 30000")
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute("PRAGMA secure_delete = ON")
-            connection.execute("PRAGMA cache_size = -65536")  # 64 MiB
-            found = connection.execute("PRAGMA user_version").fetchone()[0]
-            if found > SCHEMA_VERSION:
-                raise PrivacyError(
-                    f"vault {path} has schema version {found}; this zhongtai reads up to "
-                    f"{SCHEMA_VERSION}: upgrade zhongtai"
-                )
-            if found < SCHEMA_VERSION:
-                connection.executescript(_SCHEMA)
-        except BaseException:
-            connection.close()
-            raise
+        connection = open_private(
+            path,
+            _SCHEMA,
+            SCHEMA_VERSION,
+            what="vault",
+            pragmas=("secure_delete = ON", "cache_size = -65536"),  # zeroed pages; 64 MiB
+            refused=PrivacyError,
+        )
         return cls(connection, keyring, path)
 
     def close(self) -> None:

@@ -20,22 +20,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zhongtai.quality.batches import (
-    Batch,
-    Skipped,
-    check_tables,
-    layer_batches,
-    text_stays_arrow,
-)
+from zhongtai.quality.batches import Batch, Skipped, check_tables, layer_batches
 from zhongtai.quality.findings import Finding, findings, redact
+from zhongtai.quality.frames import text_stays_arrow
 from zhongtai.quality.published import pending_ingest_dates
-from zhongtai.quality.suites import (
-    EXPECTATIONS_DIR,
-    SuiteSpec,
-    build_suite,
-    load_suite_spec,
-    suite_path,
-)
+from zhongtai.quality.suites import SuiteSpec, build_suite, load_suite_spec, suite_path
 from zhongtai.settings import Settings
 
 if TYPE_CHECKING:
@@ -162,13 +151,15 @@ def run_gate(
     settings: Settings,
     *,
     run_time: datetime | None = None,
-    expectations_dir: Path = EXPECTATIONS_DIR,
+    expectations_dir: Path | None = None,
 ) -> GateResult:
     """Validate ``layer`` (raw, staging, marts or reconciliation); raise GateFailed if it fails.
 
     ``run_time`` (default: the clock's now) is what freshness windows are measured from; ``raw`` and
-    ``staging`` read only the ingest dates not yet published (``mark_published``).
+    ``staging`` read only the ingest dates not yet published (``mark_published``). The suite
+    is read from ``expectations_dir`` (default: the project's ``expectations/``).
     """
+    expectations_dir = expectations_dir or settings.expectations_dir
     spec = load_suite_spec(layer, expectations_dir)
     check_tables(spec, str(suite_path(layer, expectations_dir)))
     run_time = (run_time or settings.now()).astimezone(UTC)

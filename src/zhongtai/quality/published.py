@@ -10,12 +10,12 @@ State: ``<quality_dir>/published.json`` (small, rewritten atomically).
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from zhongtai.atomic import replacing
 from zhongtai.landing.contracts import SOURCES
 from zhongtai.settings import Settings
 
@@ -80,9 +80,6 @@ def mark_published(
         "last_published_ingest_date": published[-1].isoformat() if published else None,
         "updated_at": (now or datetime.now(UTC)).isoformat(),
     }
-    path = published_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_text(json.dumps(state, indent=2) + "\n")
-    os.replace(partial, path)
+    with replacing(published_path(settings)) as partial:
+        partial.write_text(json.dumps(state, indent=2) + "\n")
     return published

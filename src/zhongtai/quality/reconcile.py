@@ -24,16 +24,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from zhongtai.duck import connect, read_parquet_sql, sql_literal
 from zhongtai.landing.rawzone import DATA_NAME
+from zhongtai.quality.frames import arrow_to_pandas
 from zhongtai.settings import Settings
 from zhongtai.warehouse.marts import mart_path
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from zhongtai.quality.batches import Batch, Skipped
-
 NOT_IN_STAGING = "(not in staging)"
+_NOT_IN_STAGING = sql_literal(NOT_IN_STAGING)
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ staged as (
 
 application_features as (
     select
-        coalesce(staging.ingest_date, '{NOT_IN_STAGING}') as ingest_date,
+        coalesce(staging.ingest_date, {_NOT_IN_STAGING}) as ingest_date,
         count(*) as application_features_rows,
         sum(mart.requested_amount_minor) as application_features_requested_amount_minor,
         sum(mart.monthly_income_minor) as application_features_monthly_income_minor
@@ -173,7 +174,7 @@ application_features as (
 
 applicant_features as (
     select
-        coalesce(staging.ingest_date, '{NOT_IN_STAGING}') as ingest_date,
+        coalesce(staging.ingest_date, {_NOT_IN_STAGING}) as ingest_date,
         count(*) as applicant_features_rows
     from {_parquet(settings, "applicant_features")} as mart
     left join staging on mart.application_id = staging.application_id
@@ -182,7 +183,7 @@ applicant_features as (
 
 identifier_edges as (
     select
-        coalesce(staging.ingest_date, '{NOT_IN_STAGING}') as ingest_date,
+        coalesce(staging.ingest_date, {_NOT_IN_STAGING}) as ingest_date,
         count(distinct mart.application_id) as identifier_edges_applications
     from {_parquet(settings, "identifier_edges")} as mart
     left join staging on mart.application_id = staging.application_id
@@ -260,7 +261,7 @@ instalments as (
 
 labels as (
     select
-        coalesce(loans.ingest_date, '{NOT_IN_STAGING}') as ingest_date,
+        coalesce(loans.ingest_date, {_NOT_IN_STAGING}) as ingest_date,
         count(*) as labels_rows{label_sums}
     from {_parquet(settings, "loan_performance_labels")} as labels
     left join loans on labels.loan_id = loans.loan_id
@@ -313,7 +314,7 @@ staged as (
 
 published as (
     select
-        coalesce(staging.ingest_date, '{NOT_IN_STAGING}') as ingest_date,
+        coalesce(staging.ingest_date, {_NOT_IN_STAGING}) as ingest_date,
         count(*) as mart_rows{mart_sums}
     from {_parquet(settings, mart)} as mart
     left join staging on mart.{key} = staging.{key}
@@ -364,41 +365,21 @@ def reconciliation_sql(table: str, settings: Settings) -> str:
 
 def reconciliation_frame(table: str, settings: Settings) -> pd.DataFrame:
     """The reconciliation frame of ``table``: one row per ingest date, pairs of columns."""
-    from zhongtai.quality.batches import arrow_to_pandas, duckdb_connection
-
-    with duckdb_connection(settings, warehouse=True) as connection:
+    with connect(settings, warehouse=True) as connection:
         return arrow_to_pandas(connection.sql(reconciliation_sql(table, settings)).to_arrow_table())
-
-
-def reconciliation_batch(table: str, settings: Settings) -> Batch | Skipped:
-    from zhongtai.quality.batches import Batch, Skipped
-
-    if table in RAW_TO_STAGING:
-        source = RAW_TO_STAGING[table].source
-        if not any((settings.raw_dir / source).glob(f"ingest_date=*/batch_id=*/{DATA_NAME}")):
-            return Skipped(table, f"no raw batch of {source} yet")
-    return Batch(
-        table,
-        f"{table}: per ingest date, from {settings.warehouse_path.name}",
-        lambda: reconciliation_frame(table, settings),
-    )
 
 
 def _raw_relation(settings: Settings, source: str) -> str:
     """The landed batches of a source, by the raw zone's layout (not a looser glob: a file
     staging reads that landing did not write shows as a difference)."""
-    pattern = str(
-        (settings.raw_dir / source).resolve() / "ingest_date=*" / "batch_id=*" / DATA_NAME
-    )
-    return (
-        f"read_parquet('{_escape(pattern)}', hive_partitioning = true, "
-        "hive_types = {'ingest_date': date, 'batch_id': varchar}, union_by_name = true)"
+    pattern = (settings.raw_dir / source).resolve() / "ingest_date=*" / "batch_id=*" / DATA_NAME
+    return read_parquet_sql(
+        pattern,
+        hive_partitioning="true",
+        hive_types="{'ingest_date': date, 'batch_id': varchar}",
+        union_by_name="true",
     )
 
 
 def _parquet(settings: Settings, mart: str) -> str:
-    return f"read_parquet('{_escape(str(mart_path(settings, mart).resolve()))}')"
-
-
-def _escape(value: str) -> str:
-    return value.replace("'", "''")
+    return read_parquet_sql(mart_path(settings, mart).resolve())

@@ -27,13 +27,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from zhongtai.yaml_models import read_yaml_model
 
 if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
-
-EXPECTATIONS_DIR = Path(__file__).resolve().parents[3] / "expectations"
 
 Layer = Literal["raw", "staging", "marts", "reconciliation"]
 LAYERS: tuple[Layer, ...] = ("raw", "staging", "marts", "reconciliation")
@@ -123,11 +122,11 @@ def naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def suite_path(layer: str, expectations_dir: Path = EXPECTATIONS_DIR) -> Path:
+def suite_path(layer: str, expectations_dir: Path) -> Path:
     return expectations_dir / f"{layer}.yml"
 
 
-def load_suite_spec(layer: str, expectations_dir: Path = EXPECTATIONS_DIR) -> SuiteSpec:
+def load_suite_spec(layer: str, expectations_dir: Path) -> SuiteSpec:
     """Read and check the suite of ``layer``; raise SuiteSpecError naming what is wrong."""
     if layer not in LAYERS:
         raise SuiteSpecError(
@@ -136,26 +135,17 @@ def load_suite_spec(layer: str, expectations_dir: Path = EXPECTATIONS_DIR) -> Su
     path = suite_path(layer, expectations_dir)
     if not path.is_file():
         raise SuiteSpecError(f"{path}: no suite file for layer {layer!r}")
-    spec = parse_suite_spec(path.read_text(), source=str(path))
+    spec = read_suite_spec(path)
     if spec.layer != layer:
         raise SuiteSpecError(f"{path}: declares layer {spec.layer!r}, expected {layer!r}")
     return spec
 
 
-def parse_suite_spec(text: str, *, source: str = "<suite>") -> SuiteSpec:
-    """Parse a suite file and build every expectation once, so that a typo fails here."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise SuiteSpecError(f"{source}: not valid YAML: {error}") from error
-    if not isinstance(document, dict):
-        raise SuiteSpecError(f"{source}: expected a mapping with 'layer' and 'tables'")
-    try:
-        spec = SuiteSpec.model_validate(document)
-    except ValidationError as error:
-        raise SuiteSpecError(f"{source}: {_pydantic_problems(error)}") from error
+def read_suite_spec(path: Path) -> SuiteSpec:
+    """Read a suite file and build every expectation once, so that a typo fails here."""
+    spec = read_yaml_model(path, SuiteSpec, SuiteSpecError)
     for table in spec.tables:
-        build_suite(spec, table, source=source)
+        build_suite(spec, table, source=str(path))
     return spec
 
 
@@ -237,11 +227,3 @@ def _condition_columns(condition: Any) -> Iterator[str]:
         yield column["name"]
     for inner in condition.get("conditions") or ():
         yield from _condition_columns(inner)
-
-
-def _pydantic_problems(error: ValidationError) -> str:
-    problems = []
-    for problem in error.errors():
-        location = ".".join(str(part) for part in problem["loc"])
-        problems.append(f"{location}: {problem['msg']}")
-    return "; ".join(problems)

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from zhongtai.sources import identifiers as ids
 from zhongtai.sources.encoding import iso_utc, pick, sequential_ids, with_nulls
-from zhongtai.sources.world import Chunk
+from zhongtai.sources.world.chunk import Chunk
 
 EVENT_TYPES = (
     "app_open", "register", "login", "otp_request", "application_submit", "contract_sign",

@@ -12,7 +12,6 @@ defaults to come) stays in memory: `simulate_chunk` returns it for tests and ben
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,10 +22,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from zhongtai.sources import world
+from zhongtai.atomic import replacing
 from zhongtai.sources.events import device_events_table
 from zhongtai.sources.lists import lists_table
 from zhongtai.sources.repayments import repayments_table, simulate_instalments
+from zhongtai.sources.world.parameters import ChunkSpec, id_space
+from zhongtai.sources.world.simulation import simulate
+from zhongtai.sources.world.tables import (
+    application_ids,
+    applications_table,
+    loan_ids,
+    loans_table,
+    truth_table,
+)
 
 # Column order of every generated source; must equal the data contracts in landing/contracts.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -68,10 +76,6 @@ class GenerationReport:
     files: dict[str, list[Path]]
     rows: dict[str, int]
 
-    @property
-    def total_rows(self) -> int:
-        return sum(self.rows.values())
-
 
 @dataclass(frozen=True)
 class ChunkTables:
@@ -81,7 +85,7 @@ class ChunkTables:
     truth: pa.Table  # one row per application: ring membership, default to come, ...
 
 
-def _stream(spec: world.ChunkSpec, stage: int) -> np.random.Generator:
+def _stream(spec: ChunkSpec, stage: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([spec.seed, spec.chunk_index, stage]))
 
 
@@ -94,14 +98,14 @@ def simulate_chunk(
     applicants: int,
 ) -> ChunkTables:
     """Simulate one chunk and build its source tables (exactly what `generate` writes)."""
-    spec = world.ChunkSpec(seed, delivery_date, chunk_index, first_applicant, applicants)
-    chunk = world.simulate(spec, _stream(spec, _WORLD))
-    application_id = world.application_ids(chunk)
-    loan_id = world.loan_ids(chunk)
+    spec = ChunkSpec(seed, delivery_date, chunk_index, first_applicant, applicants)
+    chunk = simulate(spec, _stream(spec, _WORLD))
+    application_id = application_ids(chunk)
+    loan_id = loan_ids(chunk)
     instalments = simulate_instalments(_stream(spec, _REPAYMENTS), chunk)
     tables = {
-        "applications": world.applications_table(chunk, application_id),
-        "loans": world.loans_table(chunk, application_id, loan_id),
+        "applications": applications_table(chunk, application_id),
+        "loans": loans_table(chunk, application_id, loan_id),
         "repayments": repayments_table(instalments, loan_id),
         "bureau_inquiries": chunk.inquiries,
         "device_events": device_events_table(_stream(spec, _EVENTS), chunk, application_id),
@@ -110,7 +114,7 @@ def simulate_chunk(
     for source, table in tables.items():
         if tuple(table.column_names) != COLUMNS[source]:
             raise AssertionError(f"{source}: columns {table.column_names} != {COLUMNS[source]}")
-    return ChunkTables(tables, world.truth_table(chunk, application_id))
+    return ChunkTables(tables, truth_table(chunk, application_id))
 
 
 def write_csv(table: pa.Table, path: Path, *, quoting_style: str = "none") -> None:
@@ -119,12 +123,10 @@ def write_csv(table: pa.Table, path: Path, *, quoting_style: str = "none") -> No
     By default no value is quoted: the writer refuses any value holding a comma, quote or
     line break, which the generator never produces; real data passes ``"needed"``.
     """
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as sink:
+    with replacing(path) as partial, partial.open("wb") as sink:
         sink.write((",".join(table.column_names) + "\n").encode())
         options = pa_csv.WriteOptions(include_header=False, quoting_style=quoting_style)
         pa_csv.write_csv(table, sink, options)
-    os.replace(partial, path)
 
 
 def _chunks(applicants: int, chunk_size: int) -> Iterator[tuple[int, int, int]]:
@@ -140,8 +142,8 @@ def _check_arguments(applicants: int, seed: int, chunk_size: int, delivery_date:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed}")
-    spec = world.ChunkSpec(seed, delivery_date, 0, 0, 1)
-    capacity = world.id_space(spec).size // 2  # the upper half is for blacklisted outsiders
+    spec = ChunkSpec(seed, delivery_date, 0, 0, 1)
+    capacity = id_space(spec).size // 2  # the upper half is for blacklisted outsiders
     if applicants > capacity:
         raise ValueError(f"at most {capacity:,} applicants fit the national ID space")
 
@@ -178,7 +180,7 @@ def generate(
     for source in SOURCES:
         folder = delivery_dir / source
         folder.mkdir(parents=True, exist_ok=True)
-        for stale in [*folder.glob("part-*.csv"), *folder.glob("part-*.csv.partial")]:
+        for stale in [*folder.glob("part-*.csv"), *folder.glob(".part-*.csv.*.partial")]:
             stale.unlink()
     files: dict[str, list[Path]] = {s: [] for s in SOURCES}
     rows = dict.fromkeys(SOURCES, 0)

@@ -25,7 +25,8 @@ from zhongtai.sources.encoding import (
     with_nulls,
 )
 from zhongtai.sources.repayments import Instalments
-from zhongtai.sources.world import Chunk, id_space
+from zhongtai.sources.world.chunk import Chunk
+from zhongtai.sources.world.parameters import id_space
 
 LIST_TYPES = ("black", "grey", "white")
 BLACK, GREY, WHITE = range(3)

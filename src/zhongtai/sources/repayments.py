@@ -23,7 +23,7 @@ from zhongtai.sources.encoding import (
     iso_utc_or_null,
     join,
 )
-from zhongtai.sources.world import Chunk
+from zhongtai.sources.world.chunk import Chunk
 
 LATE_FEE_PER_DAY = 0.0005  # 0.05% of the instalment per day overdue
 MAX_LATE_FEE_SHARE = 0.25  # fees stop accruing at a quarter of the instalment

@@ -1,1 +1,6 @@
-"""The API's SQLite stores: partners, decisions and the audit chain."""
+"""The SQLite stores: partners, decisions, the audit chain, and the private-file opening
+they share with the privacy vault.
+
+A low floor (settings, ground helpers and privacy below it; never ``decision`` or
+``api``): the stores take and return plain data, and the routes convert.
+"""

@@ -3,17 +3,23 @@
 Each decision is stored with the partner that asked for it and the applicant's pseudonym
 (never a clear identifier). A partner reads its own decisions only; an applicant's
 request for a person to look again marks the decision and queues it for the review team.
+
+The store keeps a decision's answer as the JSON text it is given and returns it as such:
+what an answer holds is the decision's business (``zhongtai.decision.schemas``), not the
+store's.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Literal, Self
 
-from zhongtai.decision.schemas import DecisionOut, ReviewOut
-from zhongtai.settings import Settings
 from zhongtai.stores.sqlite import PrivateSqlite, SqliteStore, check_pseudonym
+
+if TYPE_CHECKING:
+    from zhongtai.settings import Settings
 
 SCHEMA_VERSION = 1
 SCHEMA = f"""
@@ -43,6 +49,15 @@ class DecisionNotFound(LookupError):
     """No such decision for this partner (another partner's reads as unknown)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Review:
+    """A decision queued for a person to look at again, since ``requested_at``."""
+
+    decision_id: str
+    status: Literal["queued"]
+    requested_at: datetime
+
+
 class DecisionStore(SqliteStore):
     def __init__(self, database: PrivateSqlite) -> None:
         self._database = database
@@ -54,32 +69,36 @@ class DecisionStore(SqliteStore):
         """Open (creating if needed, mode 0600 in a 0700 folder) the store at ``path``."""
         return cls(PrivateSqlite(Path(path), SCHEMA, SCHEMA_VERSION, what="decision store"))
 
-    def save(self, answer: DecisionOut, partner_id: str, applicant_id: str) -> None:
+    def save(
+        self,
+        decision_id: str,
+        partner_id: str,
+        applicant_id: str,
+        *,
+        decided_at: datetime,
+        answer: str,
+    ) -> None:
+        """Keep the decision's ``answer`` (JSON text) for the partner that asked for it."""
         check_pseudonym(applicant_id)
         with self._lock:
             self._connection.execute(
                 "insert into decisions (decision_id, partner_id, applicant_id, decided_at, "
                 "answer) values (?, ?, ?, ?, ?)",
-                (
-                    answer.decision_id,
-                    partner_id,
-                    applicant_id,
-                    answer.decided_at.isoformat(),
-                    answer.model_dump_json(),
-                ),
+                (decision_id, partner_id, applicant_id, decided_at.isoformat(), answer),
             )
 
-    def latest(self, partner_id: str, applicant_id: str) -> DecisionOut | None:
-        """The partner's latest decision on the applicant, if any."""
+    def latest(self, partner_id: str, applicant_id: str) -> str | None:
+        """The answer (JSON text, as saved) of the partner's latest decision on the
+        applicant, if any."""
         with self._lock:
             row = self._connection.execute(
                 "select answer from decisions where partner_id = ? and applicant_id = ? "
                 "order by decided_at desc limit 1",
                 (partner_id, applicant_id),
             ).fetchone()
-        return None if row is None else DecisionOut.model_validate_json(row[0])
+        return None if row is None else str(row[0])
 
-    def request_review(self, decision_id: str, partner_id: str, reason: str) -> ReviewOut:
+    def request_review(self, decision_id: str, partner_id: str, reason: str) -> Review:
         """Mark the decision for a person to look at again and queue it (idempotent: a
         second request keeps the first request's time)."""
         now = datetime.now(UTC)
@@ -100,7 +119,7 @@ class DecisionStore(SqliteStore):
                 requested = now
             else:
                 requested = datetime.fromisoformat(row[1])
-        return ReviewOut(decision_id=decision_id, status="queued", requested_at=requested)
+        return Review(decision_id=decision_id, status="queued", requested_at=requested)
 
     def applicant_of(self, decision_id: str) -> str:
         with self._lock:

@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypedDict, Unpack
 
 from zhongtai.stores.sqlite import PrivateSqlite, SqliteStore, check_pseudonym, utc_now
 
@@ -95,6 +95,14 @@ class Partner:
     rate_limit_per_minute: int
     created_at: str
     active: bool
+
+
+class PartnerTerms(TypedDict):
+    """What a partner is registered to do, as given when it is added."""
+
+    scopes: Iterable[str]  # feature services it may read
+    purposes: Iterable[str]  # purposes it may act for
+    rate_limit_per_minute: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,23 +170,18 @@ class PartnerStore(SqliteStore):
     # --- administration -------------------------------------------------------------
 
     def create_partner(
-        self,
-        partner_id: str,
-        name: str,
-        *,
-        scopes: Iterable[str],
-        purposes: Iterable[str],
-        rate_limit_per_minute: int,
+        self, partner_id: str, name: str, **terms: Unpack[PartnerTerms]
     ) -> tuple[Partner, str]:
         """Register a partner and issue its first key in one transaction.
 
         Returns the partner and the key, which is shown this once and never again.
         """
+        rate_limit_per_minute = terms["rate_limit_per_minute"]
         partner = Partner(
             partner_id=_slug(partner_id, "partner id"),
             name=name.strip(),
-            scopes=frozenset(_slug(scope, "scope (feature service)") for scope in scopes),
-            purposes=frozenset(_slug(purpose, "purpose") for purpose in purposes),
+            scopes=frozenset(_slug(scope, "scope (feature service)") for scope in terms["scopes"]),
+            purposes=frozenset(_slug(purpose, "purpose") for purpose in terms["purposes"]),
             rate_limit_per_minute=rate_limit_per_minute,
             created_at=utc_now(),
             active=True,
@@ -272,11 +275,6 @@ class PartnerStore(SqliteStore):
                 (partner_id, partner_id),
             ).fetchall()
         return [ApiKeyInfo(*row) for row in rows]
-
-    def reload(self) -> None:
-        """Forget every cached authentication (the next request reads the registry)."""
-        with self._lock:
-            self._authenticated.clear()
 
     # --- the request path -----------------------------------------------------------
 
@@ -425,23 +423,11 @@ class RateLimiter:
 
 
 def partners_add(
-    settings: Settings,
-    partner_id: str,
-    name: str,
-    *,
-    scopes: Iterable[str],
-    purposes: Iterable[str],
-    rate_limit_per_minute: int,
+    settings: Settings, partner_id: str, name: str, **terms: Unpack[PartnerTerms]
 ) -> tuple[Partner, str]:
     """``zhongtai partners add``: register a partner; returns it and its key (shown once)."""
     with PartnerStore.open(partners_path(settings)) as store:
-        return store.create_partner(
-            partner_id,
-            name,
-            scopes=scopes,
-            purposes=purposes,
-            rate_limit_per_minute=rate_limit_per_minute,
-        )
+        return store.create_partner(partner_id, name, **terms)
 
 
 def partners_list(settings: Settings) -> list[tuple[Partner, list[ApiKeyInfo]]]:

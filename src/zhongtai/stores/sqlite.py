@@ -1,8 +1,13 @@
-"""The API's own small stores: private SQLite files, and what they all check.
+"""Private SQLite files: one opening for every store, and what the API's stores check.
 
-The partner registry, the decision store and the audit log each keep one SQLite file
-that only the service's user can read, used by the process's threads through one
-connection; none of them holds a clear identifier, only pseudonyms.
+The partner registry, the decision store, the audit log and the privacy vault each keep
+one SQLite file that only the service's user can read, opened by :func:`open_private`
+(0600 in a 0700 folder, WAL mode, its schema applied or a newer one refused). The API's
+three stores share one connection among the process's threads (:class:`PrivateSqlite`)
+and hold no clear identifier, only pseudonyms.
+
+This module sits low, beside ``settings``: the vault (``zhongtai.privacy``) opens its file
+here, so nothing here imports from the rest of zhongtai.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +40,47 @@ def check_pseudonym(applicant_id: object) -> None:
 def utc_now() -> str:
     """Now, UTC, ISO 8601 with microseconds: sorts as text."""
     return datetime.now(UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
+
+
+def open_private(
+    path: Path,
+    schema: str,
+    schema_version: int,
+    *,
+    what: str,
+    pragmas: Sequence[str] = (),
+    refused: type[Exception] = RuntimeError,
+    check_same_thread: bool = True,
+) -> sqlite3.Connection:
+    """Open (creating if needed) ``path``, a SQLite file only its owner can read (0600 in
+    a 0700 folder), in WAL mode with ``pragmas`` after the common ones.
+
+    ``schema`` is applied when the file's ``user_version`` is below ``schema_version``; a
+    newer file is refused with ``refused``, naming ``what`` it is and where.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Create the file ourselves so that it (and SQLite's -wal / -shm, which copy its
+    # mode) is private regardless of the umask.
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=check_same_thread)
+    try:
+        connection.execute("PRAGMA busy_timeout = 30000")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        for pragma in pragmas:
+            connection.execute(f"PRAGMA {pragma}")
+        found = connection.execute("PRAGMA user_version").fetchone()[0]
+        if found > schema_version:
+            raise refused(
+                f"{what} {path} has schema version {found}; this zhongtai reads up to "
+                f"{schema_version}: upgrade zhongtai"
+            )
+        if found < schema_version:
+            connection.executescript(schema)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 class PrivateSqlite:
@@ -62,27 +108,14 @@ class PrivateSqlite:
         ``user_version`` is below ``schema_version``, a newer file is refused."""
         self.path = path
         self.lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # Create the file ourselves so that it (and SQLite's -wal / -shm, which copy its
-        # mode) is private regardless of the umask.
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-        self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        try:
-            self.connection.execute("PRAGMA busy_timeout = 30000")
-            self.connection.execute("PRAGMA journal_mode = WAL")
-            self.connection.execute("PRAGMA synchronous = NORMAL")
-            self.connection.execute("PRAGMA wal_autocheckpoint = 0")
-            found = self.connection.execute("PRAGMA user_version").fetchone()[0]
-            if found > schema_version:
-                raise RuntimeError(
-                    f"{what} {path} has schema version {found}; this zhongtai reads up to "
-                    f"{schema_version}: upgrade zhongtai"
-                )
-            if found < schema_version:
-                self.connection.executescript(schema)
-        except BaseException:
-            self.connection.close()
-            raise
+        self.connection = open_private(
+            path,
+            schema,
+            schema_version,
+            what=what,
+            pragmas=("wal_autocheckpoint = 0",),  # our own thread checkpoints (see above)
+            check_same_thread=False,
+        )
         self._closing = threading.Event()
         self._checkpointer = threading.Thread(
             target=self._checkpoint_every,

@@ -6,14 +6,12 @@ SparkSession lives in this process and is reused across invocations.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Literal
 
+from zhongtai.duck import release_duckdb
 from zhongtai.environ import temporary_environ
 from zhongtai.settings import Settings
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 
 Target = Literal["duckdb", "spark"]
 
@@ -64,11 +62,12 @@ def run_dbt(args: list[str], settings: Settings, target: Target = "duckdb") -> o
     from dbt.cli.main import dbtRunner
 
     prepare_zones(settings)
+    project = str(settings.dbt_project_dir)
     with temporary_environ(dbt_environment(settings, target)):
         result = dbtRunner().invoke(
             [
                 *args,
-                *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
+                *("--project-dir", project, "--profiles-dir", project),
                 *("--log-level", "none", "--log-level-file", "info"),
             ]
         )
@@ -77,21 +76,6 @@ def run_dbt(args: list[str], settings: Settings, target: Target = "duckdb") -> o
     if not result.success:
         raise DbtFailed(_failure_summary(args, result, dbt_log_file(settings, target)))
     return result.result
-
-
-def release_duckdb() -> None:
-    """Close the warehouse if dbt-duckdb still holds it open in this process.
-
-    dbt-duckdb caches its database for the life of the process: after an in-process dbt
-    run (ours, or Cosmos's; `airflow dags test` runs every task in one process) nothing
-    else could open the file, not even read-only.
-    """
-    import gc
-
-    connections = sys.modules.get("dbt.adapters.duckdb.connections")
-    if connections is not None:
-        connections.DuckDBConnectionManager.close_all_connections()
-        gc.collect()
 
 
 def _failure_summary(args: list[str], result: object, log_file: Path) -> str:

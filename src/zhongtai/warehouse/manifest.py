@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from zhongtai.settings import Settings
-from zhongtai.warehouse.dbt import DBT_PROJECT_DIR, dbt_environment, dbt_run_dir, run_dbt
+from zhongtai.warehouse.dbt import dbt_environment, dbt_run_dir, run_dbt
 
 # What dbt reads from the project to build the manifest.
 PROJECT_INPUTS: tuple[str, ...] = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests")
@@ -54,8 +54,9 @@ def project_fingerprint(settings: Settings) -> str:
     digest = hashlib.sha256(f"dbt-core {version('dbt-core')}\n".encode())
     for name, value in sorted(dbt_environment(settings).items()):
         digest.update(f"{name}={value}\n".encode())
-    for path in _project_files():
-        digest.update(f"{path.relative_to(DBT_PROJECT_DIR).as_posix()}\n".encode())
+    project = settings.dbt_project_dir
+    for path in _project_files(project):
+        digest.update(f"{path.relative_to(project).as_posix()}\n".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
@@ -77,10 +78,10 @@ def ensure_manifest(settings: Settings) -> Path:
     return path
 
 
-def _project_files() -> list[Path]:
+def _project_files(project: Path) -> list[Path]:
     files: list[Path] = []
     for name in PROJECT_INPUTS:
-        entry = DBT_PROJECT_DIR / name
+        entry = project / name
         if entry.is_file():
             files.append(entry)
         elif entry.is_dir():

@@ -12,13 +12,13 @@ import pytest
 import yaml
 
 from zhongtai.decision.policy import (
-    DECISION_RULES_PATH,
     MAX_REASONS,
     Fraud,
     Lists,
     PolicyDecision,
     PolicyError,
     PolicyInputs,
+    decision_rules_path,
     load_policy,
 )
 
@@ -49,7 +49,7 @@ def codes(decision: PolicyDecision) -> list[str]:
 
 
 def rules_document() -> dict[str, Any]:
-    return yaml.safe_load(DECISION_RULES_PATH.read_text())
+    return yaml.safe_load(decision_rules_path().read_text())
 
 
 def write(tmp_path: Path, document: dict[str, Any]) -> Path:
