@@ -26,7 +26,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from cryptography.exceptions import InvalidTag
@@ -39,7 +38,7 @@ from zhongtai.privacy.errors import (
     SubjectNotFoundError,
 )
 from zhongtai.privacy.keys import KeyRing
-from zhongtai.stores.sqlite import open_private
+from zhongtai.stores.sqlite import SqliteStore, open_private
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -87,14 +86,14 @@ ON CONFLICT (subject_id, field) DO UPDATE SET
 """
 
 
-class Vault:
+class Vault(SqliteStore[sqlite3.Connection]):
     """Encrypted store of clear identifier values, keyed by subject pseudonym.
 
     Open with :meth:`Vault.open`, preferably as a context manager.
     """
 
     def __init__(self, connection: sqlite3.Connection, keyring: KeyRing, path: Path) -> None:
-        self._connection = connection
+        self._database = connection
         self._keyring = keyring
         self.path = path
         self._master_ciphers: dict[int, AESGCM] = {}
@@ -112,20 +111,6 @@ class Vault:
             refused=PrivacyError,
         )
         return cls(connection, keyring, path)
-
-    def close(self) -> None:
-        self._connection.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def put_many(
         self,
@@ -149,7 +134,7 @@ class Vault:
         written = 0
         with self._write_transaction():
             vault_was_empty = (
-                self._connection.execute("SELECT 1 FROM subject_keys LIMIT 1").fetchone() is None
+                self._database.execute("SELECT 1 FROM subject_keys LIMIT 1").fetchone() is None
             )
             for rows in _subject_batches(ids, order):
                 key_rows, value_rows = self._encrypt_batch(
@@ -166,7 +151,7 @@ class Vault:
         ``KeyError``) when there is nothing to return, saying which.
         """
         _check_subject_id(subject_id)
-        row = self._connection.execute(
+        row = self._database.execute(
             "SELECT master_key_version, nonce, wrapped_key FROM subject_keys WHERE subject_id = ?",
             (subject_id,),
         ).fetchone()
@@ -175,7 +160,7 @@ class Vault:
         version, nonce, wrapped = row
         cipher = AESGCM(self._unwrap(subject_id, version, nonce, wrapped))
         values: dict[str, str] = {}
-        for field, value_nonce, ciphertext in self._connection.execute(
+        for field, value_nonce, ciphertext in self._database.execute(
             "SELECT field, nonce, ciphertext FROM subject_values WHERE subject_id = ?",
             (subject_id,),
         ):
@@ -201,11 +186,9 @@ class Vault:
         if not reason.strip():
             raise ValueError(f"erasing subject {subject_id} needs a reason for the record")
         with self._write_transaction():
-            self._connection.execute(
-                "DELETE FROM subject_values WHERE subject_id = ?", (subject_id,)
-            )
-            self._connection.execute("DELETE FROM subject_keys WHERE subject_id = ?", (subject_id,))
-            self._connection.execute(
+            self._database.execute("DELETE FROM subject_values WHERE subject_id = ?", (subject_id,))
+            self._database.execute("DELETE FROM subject_keys WHERE subject_id = ?", (subject_id,))
+            self._database.execute(
                 "INSERT INTO erasures (subject_id, erased_at, reason) VALUES (?, ?, ?)",
                 (subject_id, _utc_now(), reason),
             )
@@ -227,7 +210,7 @@ class Vault:
                     self._master_cipher(version)  # fail before any work if one is missing
             last = ""
             while True:
-                rows = self._connection.execute(
+                rows = self._database.execute(
                     "SELECT subject_id, master_key_version, nonce, wrapped_key FROM subject_keys "
                     "WHERE master_key_version != ? AND subject_id > ? ORDER BY subject_id LIMIT ?",
                     (target, last, BATCH_ROWS),
@@ -243,7 +226,7 @@ class Vault:
                         new_nonce, data_key, _wrap_aad(subject_id, target)
                     )
                     updates.append((target, new_nonce, new_wrapped, subject_id))
-                self._connection.executemany(
+                self._database.executemany(
                     "UPDATE subject_keys SET master_key_version = ?, nonce = ?, wrapped_key = ? "
                     "WHERE subject_id = ?",
                     updates,
@@ -256,7 +239,7 @@ class Vault:
     def key_versions(self) -> dict[int, int]:
         """Master key version → number of subject keys it wraps (for rotation reports)."""
         return dict(
-            self._connection.execute(
+            self._database.execute(
                 "SELECT master_key_version, COUNT(*) FROM subject_keys "
                 "GROUP BY master_key_version ORDER BY master_key_version"
             ).fetchall()
@@ -273,9 +256,9 @@ class Vault:
     ) -> tuple[list[tuple[str, int, bytes, bytes, str]], list[tuple[str, str, bytes, bytes, str]]]:
         """The subject-key and value rows for ``rows`` (indices, in subject order)."""
         unique = list(dict.fromkeys(ids[row] for row in rows))
-        erased = _erased_among(self._connection, unique)
+        erased = _erased_among(self._database, unique)
         # Batches never share a subject, so in a vault that started empty no key exists yet.
-        existing = [] if vault_was_empty else _keys_among(self._connection, unique)
+        existing = [] if vault_was_empty else _keys_among(self._database, unique)
         ciphers = {
             subject_id: AESGCM(self._unwrap(subject_id, version, nonce, wrapped))
             for subject_id, version, nonce, wrapped in existing
@@ -327,15 +310,15 @@ class Vault:
         key_rows: list[tuple[str, int, bytes, bytes, str]],
         value_rows: list[tuple[str, str, bytes, bytes, str]],
     ) -> None:
-        self._connection.executemany(
+        self._database.executemany(
             "INSERT INTO subject_keys (subject_id, master_key_version, nonce, wrapped_key, "
             "created_at) VALUES (?, ?, ?, ?, ?)",
             key_rows,
         )
-        self._connection.executemany(_UPSERT_VALUE, value_rows)
+        self._database.executemany(_UPSERT_VALUE, value_rows)
 
     def _missing(self, subject_id: str) -> SubjectNotFoundError:
-        erasure = self._connection.execute(
+        erasure = self._database.execute(
             "SELECT erased_at FROM erasures WHERE subject_id = ? ORDER BY erased_at LIMIT 1",
             (subject_id,),
         ).fetchone()
@@ -365,18 +348,18 @@ class Vault:
 
     @contextmanager
     def _write_transaction(self) -> Iterator[None]:
-        self._connection.execute("BEGIN IMMEDIATE")
+        self._database.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
-            self._connection.execute("ROLLBACK")
+            self._database.execute("ROLLBACK")
             raise
-        self._connection.execute("COMMIT")
+        self._database.execute("COMMIT")
 
     def _checkpoint(self) -> None:
         # Move the zeroed pages into the database file and empty the WAL, so that
         # destroyed or superseded keys do not linger in old WAL frames.
-        self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _wrap_aad(subject_id: str, version: int) -> bytes:

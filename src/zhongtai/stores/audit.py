@@ -128,7 +128,7 @@ def audit_log_path(settings: Settings) -> Path:
     return settings.data_dir / "api" / "audit.db"
 
 
-class AuditLog(SqliteStore):
+class AuditLog(SqliteStore[PrivateSqlite]):
     """The open audit log; one per process, shared by its threads.
 
     Open with :meth:`AuditLog.open`, preferably as a context manager.

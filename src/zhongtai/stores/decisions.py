@@ -58,7 +58,7 @@ class Review:
     requested_at: datetime
 
 
-class DecisionStore(SqliteStore):
+class DecisionStore(SqliteStore[PrivateSqlite]):
     def __init__(self, database: PrivateSqlite) -> None:
         self._database = database
         self._connection = database.connection

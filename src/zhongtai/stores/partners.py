@@ -150,7 +150,7 @@ def partners_path(settings: Settings) -> Path:
     return settings.data_dir / "api" / "partners.db"
 
 
-class PartnerStore(SqliteStore):
+class PartnerStore(SqliteStore[PrivateSqlite]):
     """Partners, their keys and the applicants they submitted; one per process, shared by
     its threads. Open with :meth:`PartnerStore.open`, preferably as a context manager."""
 

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Generic, Protocol, Self, TypeVar
 
 PSEUDONYM = re.compile(r"[0-9a-f]{64}")
 CHECKPOINT_INTERVAL_SECONDS = 1.0
@@ -161,10 +161,18 @@ class PrivateSqlite:
             connection.close()
 
 
-class SqliteStore:
-    """A store over one :class:`PrivateSqlite`: closed once, usable with ``with``."""
+class _Closes(Protocol):
+    def close(self) -> None: ...
 
-    _database: PrivateSqlite
+
+Database = TypeVar("Database", bound=_Closes)
+
+
+class SqliteStore(Generic[Database]):
+    """A store over one private database (a :class:`PrivateSqlite`, or the connection
+    ``open_private`` gives): closed once, usable with ``with``."""
+
+    _database: Database
 
     def close(self) -> None:
         self._database.close()
