@@ -35,7 +35,7 @@ from cosmos.constants import InvocationMode, LoadMode
 
 from zhongtai.assets import mart_asset, raw_asset
 from zhongtai.clock import run_settings
-from zhongtai.landing.contracts import SOURCES
+from zhongtai.landing.contracts import declared_sources
 from zhongtai.settings import Settings
 from zhongtai.warehouse.dbt import DUCKDB_POOL, dbt_environment
 from zhongtai.warehouse.manifest import require_manifest
@@ -119,7 +119,7 @@ def publish_marts(raw_gate: dict[str, object], **context) -> list[str]:
 
 @dag(
     dag_id="build_warehouse",
-    schedule=[raw_asset(source) for source in SOURCES],
+    schedule=[raw_asset(source) for source in declared_sources()],
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,

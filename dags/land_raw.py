@@ -25,7 +25,7 @@ from airflow.sdk import dag, task
 
 from zhongtai.assets import raw_asset
 from zhongtai.clock import run_settings
-from zhongtai.landing.contracts import SOURCES
+from zhongtai.landing.contracts import declared_sources
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def land_task(source: str):
     default_args={"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=5)},
 )
 def land_raw() -> None:
-    for source in SOURCES:
+    for source in declared_sources():
         land_task(source)
 
 

@@ -20,7 +20,7 @@ FeatureEnvironment = Literal["default", "scale"]
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder", "dev"})
 
 
-PROJECT_ROOMS = ("dbt_project", "expectations", "feature_repo", "ml", "policy")
+PROJECT_ROOMS = ("contracts", "dbt_project", "expectations", "feature_repo", "ml", "policy")
 
 
 def find_project_dir(start: Path | None = None) -> Path:
@@ -60,9 +60,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), description="Root of every zone on disk.")
     project_dir: Path = Field(
         default_factory=lambda: find_project_dir(),
-        description="The project: the tool rooms (dbt_project, expectations, feature_repo, "
-        "ml, policy, dags) that zhongtai reads. Default: the nearest folder holding them, "
-        "from the working directory up, else the checkout this package was installed from.",
+        description="The project: the tool rooms (contracts, dbt_project, expectations, "
+        "feature_repo, ml, policy, dags) that zhongtai reads. Default: the nearest folder "
+        "holding them, from the working directory up, else the checkout this package was "
+        "installed from.",
     )
     dags_dir_override: Path | None = Field(
         default=None,
@@ -133,6 +134,11 @@ class Settings(BaseSettings):
     def dags_dir(self) -> Path:
         """The Airflow DAG files (wiring only)."""
         return self.dags_dir_override or self.project_dir / "dags"
+
+    @property
+    def contracts_dir(self) -> Path:
+        """The data contracts, one ``<source>.yml`` per source: the sources are these files."""
+        return self.project_dir / "contracts"
 
     @property
     def dbt_project_dir(self) -> Path:

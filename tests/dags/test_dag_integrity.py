@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
-from zhongtai.landing.contracts import SOURCES
+from zhongtai.landing.contracts import declared_sources
 from zhongtai.settings import Settings
 from zhongtai.warehouse.manifest import ManifestMissing, manifest_path
+
+SOURCES = declared_sources()
 
 DAGS_FOLDER = Settings().dags_dir
 DAG_FILES = sorted(DAGS_FOLDER.glob("*.py"))

@@ -11,11 +11,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from zhongtai.airflow_env import run_dag_test
-from zhongtai.landing.contracts import SOURCES, load_contract
+from zhongtai.landing.contracts import declared_sources, load_contract
 from zhongtai.landing.rawzone import read_manifests
 from zhongtai.settings import Settings
 from zhongtai.sources.generator import generate
 from zhongtai.sources.german_credit import land_german_credit_file
+
+SOURCES = declared_sources()
 
 pytestmark = pytest.mark.e2e
 

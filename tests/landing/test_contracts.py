@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from zhongtai.landing.contracts import SOURCES, ContractError, load_contract, read_contract
+from zhongtai.landing.contracts import ContractError, declared_sources, load_contract, read_contract
+
+SOURCES = declared_sources()
 
 CONTRACT = """
 source: sample

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from zhongtai.landing.contracts import SOURCES, load_contract
+from zhongtai.landing.contracts import declared_sources, load_contract
 from zhongtai.quality.batches import STAGING_VIEWS, check_tables
 from zhongtai.quality.gates import run_gate
 from zhongtai.quality.reconcile import RECONCILIATIONS
@@ -22,6 +22,8 @@ from zhongtai.quality.suites import (
 from zhongtai.settings import Settings
 from zhongtai.warehouse.marts import MARTS
 
+SOURCES = declared_sources()
+
 COVERAGE = {
     "raw": SOURCES,
     "staging": tuple(STAGING_VIEWS),
@@ -33,7 +35,7 @@ COVERAGE = {
 @pytest.mark.parametrize("layer", LAYERS)
 def test_every_suite_loads_and_covers_its_layer(layer: str, settings: Settings) -> None:
     spec = load_suite_spec(layer, settings.expectations_dir)
-    check_tables(spec, str(suite_path(layer, settings.expectations_dir)))
+    check_tables(spec, str(suite_path(layer, settings.expectations_dir)), settings)
     assert set(spec.tables) == set(COVERAGE[layer])
     for table in spec.tables:
         suite = build_suite(spec, table)

@@ -10,14 +10,14 @@ import pyarrow.csv as pa_csv
 import pytest
 import yaml
 
-import zhongtai
+from zhongtai.settings import Settings
 from zhongtai.sources.generator import ChunkTables, GenerationReport, generate, simulate_chunk
 
 DELIVERY = date(2025, 6, 1)
 SEED = 7
 APPLICANTS = 3_000
 CHUNK_SIZE = 1_500  # two chunks, so uniqueness across chunks is exercised
-CONTRACTS_DIR = Path(zhongtai.__file__).parent / "landing" / "contracts"
+CONTRACTS_DIR = Settings().contracts_dir
 
 
 def contract(source: str) -> dict:

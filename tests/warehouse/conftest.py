@@ -6,10 +6,12 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from zhongtai.landing.contracts import SOURCES
+from zhongtai.landing.contracts import declared_sources
 from zhongtai.settings import Settings
 from zhongtai.sources.generator import generate
 from zhongtai.sources.german_credit import land_german_credit_file
+
+SOURCES = declared_sources()
 
 DAY_ONE = date(2026, 11, 22)
 DAY_TWO = date(2026, 11, 23)

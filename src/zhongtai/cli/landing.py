@@ -88,12 +88,12 @@ def land(
     ] = None,
 ) -> None:
     """Land the inbox of one delivery date into the raw zone (outside Airflow)."""
-    from zhongtai.landing.contracts import SOURCES
+    from zhongtai.landing.contracts import declared_sources
     from zhongtai.landing.land import LandingRefused, delivered_files, land_delivery
 
     settings = Settings()
     ingest_date = _day(when)
-    sources = source or list(SOURCES)
+    sources = source or list(declared_sources(settings))
     total = sum(len(delivered_files(settings.inbox_dir, ingest_date, name)) for name in sources)
     try:
         with _progress() as progress:

@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from zhongtai.settings import Settings
 from zhongtai.yaml_models import read_yaml_model
 
 FieldType = Literal["string", "int64", "float64", "bool", "timestamp", "date"]
@@ -27,18 +28,6 @@ PiiClass = Literal[
 ]
 Treatment = Literal["keep", "pseudonymise", "pseudonymise_and_vault"]
 
-# Sources in landing order; one contract file each under landing/contracts/.
-CONTRACTS_DIR = Path(__file__).with_name("contracts")
-SOURCES: tuple[str, ...] = (
-    "applications",
-    "loans",
-    "repayments",
-    "bureau_inquiries",
-    "device_events",
-    "lists",
-    "partner_portfolio",
-)
-
 PROHIBITED_FIELD = re.compile(
     r"contact|address_?book|sms|text_message|call_?log|photo|image|picture|camera|"
     r"audio|microphone|voice|recording|location_history|gps|geo_?trace|latitude|longitude",
@@ -46,6 +35,13 @@ PROHIBITED_FIELD = re.compile(
 )
 
 SUBJECT_COLUMN = "applicant_id"
+
+
+class UnknownSource(KeyError):
+    """No contract declares this source."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class ContractError(ValueError):
@@ -143,12 +139,26 @@ def read_contract(path: Path) -> Contract:
     return read_yaml_model(path, Contract, ContractError)
 
 
+def declared_sources(settings: Settings | None = None) -> tuple[str, ...]:
+    """The sources of the project: one per contract file ``contracts/<source>.yml``."""
+    contracts = (settings or Settings()).contracts_dir
+    return tuple(sorted(path.stem for path in contracts.glob("*.yml")))
+
+
+def load_contract(source: str, settings: Settings | None = None) -> Contract:
+    """The contract of ``source`` in the project; an unknown source is a clear error."""
+    contracts = (settings or Settings()).contracts_dir
+    path = contracts / f"{source}.yml"
+    if not path.is_file():
+        known = ", ".join(declared_sources(settings)) or "none"
+        raise UnknownSource(
+            f"unknown source {source!r}: no contract {path}; the sources are: {known}"
+        )
+    return _contract_at(path.resolve(), source)
+
+
 @cache
-def load_contract(source: str) -> Contract:
-    """The packaged contract of ``source``; an unknown source is a clear error."""
-    if source not in SOURCES:
-        raise KeyError(f"unknown source {source!r}; known sources: {', '.join(SOURCES)}")
-    path = CONTRACTS_DIR / f"{source}.yml"
+def _contract_at(path: Path, source: str) -> Contract:
     contract = read_contract(path)
     if contract.source != source:
         raise ContractError(f"{path}: declares source {contract.source!r}, expected {source!r}")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from zhongtai.landing.contracts import SOURCES, Contract, load_contract
+from zhongtai.landing.contracts import Contract, declared_sources, load_contract
 from zhongtai.landing.parse import ContractViolation, read_delivered_file
 from zhongtai.landing.protect import protect
 from zhongtai.landing.quarantine import QuarantineRecord, quarantine_file
@@ -73,7 +73,7 @@ def land_source(
     on_file: Callable[[Path], None] | None = None,
 ) -> SourceLanding:
     """Land every file delivered for ``source`` on ``ingest_date``; raise if any was refused."""
-    contract = load_contract(source)
+    contract = load_contract(source, settings)
     keyring = keyring or resolve_keyring(settings)
     outcome = SourceLanding(source, ingest_date)
     with ExitStack() as stack:
@@ -93,13 +93,13 @@ def land_delivery(
     ingest_date: date,
     settings: Settings,
     *,
-    sources: Iterable[str] = SOURCES,
+    sources: Iterable[str] | None = None,
     on_file: Callable[[Path], None] | None = None,
 ) -> list[SourceLanding]:
     """Land every source; refused files of all sources are reported together at the end."""
     keyring = resolve_keyring(settings)
     outcomes, refused = [], []
-    for source in sources:
+    for source in declared_sources(settings) if sources is None else sources:
         try:
             outcomes.append(
                 land_source(source, ingest_date, settings, keyring=keyring, on_file=on_file)

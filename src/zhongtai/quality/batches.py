@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zhongtai.duck import connect, read_parquet_sql, sql_identifier, sql_literal
-from zhongtai.landing.contracts import SOURCES
+from zhongtai.landing.contracts import declared_sources
 from zhongtai.landing.rawzone import DATA_NAME
 from zhongtai.quality.frames import read_relation
 from zhongtai.quality.reconcile import RAW_TO_STAGING, RECONCILIATIONS, reconciliation_frame
@@ -57,18 +57,18 @@ class Skipped:
     reason: str
 
 
-def known_tables(layer: str) -> Sequence[str]:
+def known_tables(layer: str, settings: Settings) -> Sequence[str]:
     """The tables a layer's suite may name."""
     return {
-        "raw": SOURCES,
+        "raw": declared_sources(settings),
         "staging": tuple(STAGING_VIEWS),
         "marts": MARTS,
         "reconciliation": RECONCILIATIONS,
     }[layer]
 
 
-def check_tables(spec: SuiteSpec, source: str) -> None:
-    known = known_tables(spec.layer)
+def check_tables(spec: SuiteSpec, source: str, settings: Settings) -> None:
+    known = known_tables(spec.layer, settings)
     unknown = [table for table in spec.tables if table not in known]
     if unknown:
         raise SuiteSpecError(

@@ -161,7 +161,7 @@ def run_gate(
     """
     expectations_dir = expectations_dir or settings.expectations_dir
     spec = load_suite_spec(layer, expectations_dir)
-    check_tables(spec, str(suite_path(layer, expectations_dir)))
+    check_tables(spec, str(suite_path(layer, expectations_dir)), settings)
     run_time = (run_time or settings.now()).astimezone(UTC)
     ingest_dates = tuple(pending_ingest_dates(settings)) if layer in ("raw", "staging") else ()
     run_name = f"{layer}-{run_time:%Y%m%dT%H%M%SZ}"

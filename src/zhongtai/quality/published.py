@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from zhongtai.atomic import replacing
-from zhongtai.landing.contracts import SOURCES
+from zhongtai.landing.contracts import declared_sources
 from zhongtai.settings import Settings
 
 _PARTITION = re.compile(r"^ingest_date=(\d{4}-\d{2}-\d{2})$")
@@ -29,7 +29,7 @@ def published_path(settings: Settings) -> Path:
 def raw_ingest_dates(settings: Settings, source: str | None = None) -> list[date]:
     """Every ingest date with a partition in the raw zone (of one source, or of any)."""
     dates: set[date] = set()
-    for name in (source,) if source else SOURCES:
+    for name in (source,) if source else declared_sources(settings):
         folder = settings.raw_dir / name
         if not folder.is_dir():
             continue

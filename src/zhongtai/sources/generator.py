@@ -36,7 +36,7 @@ from zhongtai.sources.world.tables import (
     truth_table,
 )
 
-# Column order of every generated source; must equal the data contracts in landing/contracts.
+# Column order of every generated source; must equal the data contracts in contracts/.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "applications": (
         "application_id", "applied_at", "national_id", "name", "phone", "residential_address",
