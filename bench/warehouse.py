@@ -25,7 +25,7 @@ from zhongtai.landing.land import land_delivery
 from zhongtai.settings import Settings
 from zhongtai.sources.generator import generate
 from zhongtai.sources.german_credit import land_german_credit_file
-from zhongtai.warehouse.marts import MARTS, mart_path
+from zhongtai.warehouse.marts import mart_path, marts
 
 RESULTS = RESULTS_DIR / "warehouse.json"
 DELIVERY_DATE = date(2026, 11, 23)
@@ -69,7 +69,7 @@ def main() -> None:
         result[f"{target}_peak_rss_mb"] = peak_mb
         if target == "duckdb":
             result["mart_rows"] = {
-                mart: pq.read_metadata(mart_path(settings, mart)).num_rows for mart in MARTS
+                mart: pq.read_metadata(mart_path(settings, mart)).num_rows for mart in marts(settings)
             }
     if "duckdb_wall_s" in result and "spark_wall_s" in result:
         result["spark_to_duckdb_wall_ratio"] = round(

@@ -5,7 +5,8 @@ Runs when `land_raw` has landed every source. Each dbt model is its own task (re
 Cosmos, with the model's dbt tests right after it), and Great Expectations gates stand
 between the layers:
 
-1. **gate_raw** checks the raw partitions the warehouse has not taken in yet;
+1. **gate_raw** checks the raw partitions the warehouse has not taken in yet (a source
+   declared with no delivery yet builds as an empty relation with its contract's columns);
 2. **staging** models (views: typed, renamed, latest delivery of each key), then **gate_staging**;
 3. **warehouse**: intermediate models (incremental: only new partitions) and the marts
    (Parquet files), then **gate_marts** and **gate_reconciliation** (row counts and amounts
@@ -14,8 +15,9 @@ between the layers:
    them) and emits the mart assets that the feature platform is scheduled on.
 
 A failing gate stops everything downstream, and names the expectation, the column and
-sample rows. A bad batch stops at `gate_raw` or `gate_staging`, before any mart is
-rewritten: the marts of the last good run stay as they were. If `gate_marts` or
+sample rows; a source, staging view or mart that no expectation covers fails its gate
+too. A bad batch stops at `gate_raw` or `gate_staging`, before any mart is rewritten:
+the marts of the last good run stay as they were. If `gate_marts` or
 `gate_reconciliation` fails, the new marts are not published (no asset event), so the
 feature platform keeps serving the last good ones. Data Docs:
 `<data dir>/quality/data_docs/index.html`.
@@ -35,11 +37,11 @@ from cosmos.constants import InvocationMode, LoadMode
 
 from zhongtai.assets import mart_asset, raw_asset
 from zhongtai.clock import run_settings
-from zhongtai.landing.contracts import declared_sources
+from zhongtai.contracts import declared_sources
 from zhongtai.settings import Settings
 from zhongtai.warehouse.dbt import DUCKDB_POOL, dbt_environment
 from zhongtai.warehouse.manifest import require_manifest
-from zhongtai.warehouse.marts import MARTS
+from zhongtai.warehouse.marts import marts
 
 # dbt runs in the task's process; Airflow is started with the venv's bin on PATH.
 EXECUTION = ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER)
@@ -102,13 +104,15 @@ def gate(layer: str):
 
 @task
 def prepare_zones(**context) -> None:
-    """Create the warehouse, marts and Spark folders if this is the first build."""
+    """Create the zones' folders if this is the first build, and the empty stand-in of every
+    declared source, which dbt reads for a source that has not delivered yet."""
     from zhongtai.warehouse.dbt import prepare_zones
 
     prepare_zones(run_settings(context))
 
 
-@task(outlets=[mart_asset(mart) for mart in MARTS])
+# One asset per mart of the dbt project (its models/marts files, listed without running dbt).
+@task(outlets=[mart_asset(mart) for mart in marts(Settings())])
 def publish_marts(raw_gate: dict[str, object], **context) -> list[str]:
     """Record the raw partitions this build took in; the next run's gates start after them."""
     from zhongtai.quality.published import mark_published

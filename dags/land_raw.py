@@ -14,6 +14,13 @@ task lands the files delivered under `inbox/D/<source>/` into the immutable raw 
 A refused file goes to `quarantine/` (encrypted, with a `reason.json`) and the task fails
 naming file, row and field. Rerunning a date writes nothing new. Each task emits the
 `raw_<source>` asset that the warehouse is scheduled on.
+
+The task `check_inbox` fails, naming each one, when `inbox/D/` holds a folder or file
+that no contract claims (a partner's folder without `contracts/<folder>.yml`, a file
+that is not `<source>/*.csv`): such a delivery is not landed, and a warning in a log
+nobody reads would lose it. It runs beside the landing tasks, so every good source still
+lands and emits its asset; the run is marked failed until the content is claimed (a
+contract added) or removed, and a rerun then passes.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from airflow.sdk import dag, task
 
 from zhongtai.assets import raw_asset
 from zhongtai.clock import run_settings
-from zhongtai.landing.contracts import declared_sources
+from zhongtai.contracts import declared_sources
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +63,25 @@ def land_task(source: str):
     return land()
 
 
+@task(task_id="check_inbox")
+def check_inbox(**context) -> int:
+    """Fail naming every inbox folder and file of the day that no contract claims."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from zhongtai.landing.land import unclaimed_inbox_content
+
+    settings = run_settings(context)
+    unclaimed = unclaimed_inbox_content(settings.today(), settings)
+    for item in unclaimed:
+        log.warning("not landed: %s", item.describe())
+    if unclaimed:
+        lines = [f"{len(unclaimed)} inbox item(s) claimed by no contract, not landed:"]
+        lines += [f"  {item.describe()}" for item in unclaimed]
+        # Retrying cannot claim a folder: a contract or a person must.
+        raise AirflowFailException("\n".join(lines))
+    return 0
+
+
 @dag(
     dag_id="land_raw",
     schedule="@daily",
@@ -69,6 +95,7 @@ def land_task(source: str):
 def land_raw() -> None:
     for source in declared_sources():
         land_task(source)
+    check_inbox()
 
 
 dag = land_raw()

@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).parents[1] / "src" / "zhongtai"
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("settings",),
     ("yaml_models", "duck", "atomic", "feature_tables", "environ", "logs", "clock"),
+    ("contracts",),
     ("serving", "assets", "stores"),
     ("sources", "privacy", "warehouse"),
     ("landing", "graph", "airflow_env"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -79,3 +80,92 @@ def test_land_refuses_a_file_that_breaks_its_contract(
     assert ran.exit_code == 1
     assert "refused and quarantined" in ran.text
     assert files_under(settings.quarantine_dir)
+
+
+def test_an_unknown_source_is_one_line_and_exit_2(
+    zhongtai: Callable[..., Ran], settings: Settings
+) -> None:
+    ran = zhongtai("land", "--source", "loans", "--source", "payslips")
+    assert ran.exit_code == 2
+    (line,) = ran.output.strip().splitlines()
+    assert line.startswith("unknown source 'payslips': no contract ")
+    assert "the sources are: applications, bureau_inquiries" in line
+    assert "Traceback" not in ran.output
+    assert not settings.raw_dir.exists()  # nothing landed: the command was wrong
+
+
+def test_land_names_what_no_contract_claims_and_exits_4(
+    zhongtai: Callable[..., Ran], settings: Settings
+) -> None:
+    assert zhongtai("generate", "--applicants", "20", "--no-partner-portfolio").exit_code == 0
+    payslips = settings.inbox_dir / AS_OF / "payslips"
+    payslips.mkdir()
+    (payslips / "part-00000.csv").write_text("payslip_id\n1\n")
+    readme = settings.inbox_dir / AS_OF / "loans" / "README.txt"
+    readme.write_text("delivered by the core banking system")
+
+    ran = zhongtai("land")
+
+    assert ran.exit_code == 4, ran.output
+    assert "2 inbox item(s) claimed by no contract, not landed:" in ran.text
+    assert f"{payslips}: no contract claims this folder" in ran.text
+    assert f"{readme}: not a .csv file" in ran.text
+    assert "(0 file(s) refused)" in ran.text
+    for source in ("applications", "loans", "repayments"):  # the good sources landed
+        assert list((settings.raw_dir / source).rglob("*.parquet")), source
+
+
+def test_land_exits_5_when_a_file_is_refused_and_a_folder_unclaimed(
+    zhongtai: Callable[..., Ran], settings: Settings
+) -> None:
+    assert zhongtai("generate", "--applicants", "20", "--no-partner-portfolio").exit_code == 0
+    (delivered,) = (settings.inbox_dir / AS_OF / "loans").glob("*.csv")
+    delivered.write_text("not,the,loans,header\n1,2,3,4\n")
+    (settings.inbox_dir / AS_OF / "payslips").mkdir()
+
+    ran = zhongtai("land")
+
+    assert ran.exit_code == 5, ran.output
+    assert "refused and quarantined" in ran.text
+    assert "1 inbox item(s) claimed by no contract" in ran.text
+    assert list((settings.raw_dir / "applications").rglob("*.parquet"))
+
+
+def test_land_of_one_source_looks_only_at_its_folder(
+    zhongtai: Callable[..., Ran], settings: Settings
+) -> None:
+    assert zhongtai("generate", "--applicants", "20", "--no-partner-portfolio").exit_code == 0
+    (settings.inbox_dir / AS_OF / "payslips").mkdir()
+    assert zhongtai("land", "--source", "loans").exit_code == 0
+    (settings.inbox_dir / AS_OF / "loans" / "part-00001.json").write_text("{}")
+    assert zhongtai("land", "--source", "loans").exit_code == 4
+
+
+def test_a_contract_that_does_not_load_stops_only_its_source(
+    zhongtai: Callable[..., Ran], settings: Settings, tmp_path: Path, monkeypatch
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(settings.contracts_dir, project / "contracts")
+    broken = project / "contracts" / "payslips.yml"
+    broken.write_text("source: payslips\nversion: one\ndescription: x\nfields: []\n")
+    monkeypatch.setenv("ZHONGTAI_PROJECT_DIR", str(project))
+    assert zhongtai("generate", "--applicants", "20", "--no-partner-portfolio").exit_code == 0
+
+    ran = zhongtai("land")
+
+    assert ran.exit_code == 2, ran.output
+    assert f"source payslips not landed: its contract does not load: {broken}: version" in ran.text
+    assert list((settings.raw_dir / "applications").rglob("*.parquet"))
+
+
+def test_land_help_documents_its_exit_codes(zhongtai: Callable[..., Ran]) -> None:
+    ran = zhongtai("land", "--help")
+    assert ran.exit_code == 0
+    for meaning in (
+        "0 every delivered file landed",
+        "1 a file broke its contract",
+        "4 a folder or file of the inbox is claimed by no contract",
+        "5 both 1 and 4",
+        "2 a usage or configuration error",
+    ):
+        assert meaning in ran.text, meaning

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from zhongtai.landing.contracts import declared_sources
+from zhongtai.contracts import declared_sources
 from zhongtai.settings import Settings
 from zhongtai.warehouse.manifest import ManifestMissing, manifest_path
 
@@ -153,16 +153,19 @@ def test_every_dag_is_documented_tagged_owned_and_retried(dagbag) -> None:
 def test_land_raw_has_one_task_per_source_emitting_its_asset(dagbag) -> None:
     dag = dagbag.dags["land_raw"]
     outlets = {task.task_id: [asset.name for asset in task.outlets] for task in dag.tasks}
-    assert outlets == {f"land_{source}": [f"raw_{source}"] for source in SOURCES}
+    landings = {f"land_{source}": [f"raw_{source}"] for source in SOURCES}
+    assert outlets == {**landings, "check_inbox": []}  # unclaimed inbox content fails the run
 
 
 def test_build_warehouse_runs_every_dbt_model_between_gates(dagbag) -> None:
-    from zhongtai.warehouse.marts import MARTS
+    from zhongtai.warehouse.marts import marts
 
+    mart_names = marts(Settings())
+    assert "partner_portfolio_records" in mart_names  # discovered from dbt_project/models/marts
     dag = dagbag.dags["build_warehouse"]
     task_ids = set(dag.task_ids)
     assert {"gate_raw", "gate_staging", "gate_marts", "gate_reconciliation"} <= task_ids
-    for model in ("stg_lender__applications", "int_loans_joined", *MARTS):
+    for model in ("stg_lender__applications", "int_loans_joined", *mart_names):
         assert {f"{model}.run", f"{model}_run"} & {t.split(".", 1)[-1] for t in task_ids}, model
     for task in dag.tasks:
         if task.task_id.startswith("staging.") and task.task_id.endswith(".run"):
@@ -171,7 +174,9 @@ def test_build_warehouse_runs_every_dbt_model_between_gates(dagbag) -> None:
             assert "gate_staging" in task.upstream_task_ids or task.upstream_task_ids, task.task_id
     assert "gate_staging" in dag.get_task("warehouse.list_entries.run").upstream_task_ids
     publish = dag.get_task("publish_marts")
-    assert sorted(asset.name for asset in publish.outlets) == sorted(f"mart_{m}" for m in MARTS)
+    assert sorted(asset.name for asset in publish.outlets) == sorted(
+        f"mart_{m}" for m in mart_names
+    )
     assert {"gate_raw", "gate_marts", "gate_reconciliation"} == publish.upstream_task_ids
 
 
@@ -188,11 +193,21 @@ def test_materialize_features_runs_on_validated_marts_and_emits_services(dagbag)
     )
 
 
-def test_train_models_runs_on_the_feature_services_and_weekly(dagbag) -> None:
+def _leaves(condition) -> list:
+    """The assets of a schedule's condition, however nested (AssetAny, AssetAll)."""
+    objects = getattr(condition, "objects", None)
+    if objects is None:
+        return [condition]
+    return [leaf for part in objects for leaf in _leaves(part)]
+
+
+def test_train_models_runs_on_what_its_specs_read_and_weekly(dagbag) -> None:
+    from airflow.sdk import AssetAll, AssetAny
     from airflow.sdk.definitions.mappedoperator import MappedOperator
 
     from zhongtai.features.build import FEATURE_SERVICES
     from zhongtai.ml.spec import load_spec, model_families
+    from zhongtai.warehouse.marts import marts
 
     dag = dagbag.dags["train_models"]
     # the families are found when the run starts: one mapped train task each
@@ -201,8 +216,42 @@ def test_train_models_runs_on_the_feature_services_and_weekly(dagbag) -> None:
     assert isinstance(train, MappedOperator)
     assert train.upstream_task_ids == {"model_families"}
     assert train.max_active_tis_per_dagrun == 1  # one at a time: one writer on MLflow
-    scheduled_on = {asset.name for asset in dag.timetable.asset_condition.objects}
-    assert scheduled_on == {f"features_{service}" for service in FEATURE_SERVICES}
-    read = {load_spec(family).data.feature_service for family in model_families()}
-    assert {f"features_{service}" for service in read} <= scheduled_on
+    condition = dag.timetable.asset_condition
+    # every feature service refreshed (they are materialised together), or any mart
+    assert isinstance(condition, AssetAny)
+    services, *mart_assets = condition.objects
+    assert isinstance(services, AssetAll)
+    assert {a.name for a in _leaves(services)} == {f"features_{s}" for s in FEATURE_SERVICES}
+    assert {a.name for a in mart_assets} == {f"mart_{mart}" for mart in marts(Settings())}
+    # what each family's spec reads is among them: the partner book's mart too
+    scheduled_on = {asset.name for asset in _leaves(condition)}
+    for family in model_families():
+        data = load_spec(family).data
+        read = f"mart_{data.mart}" if data.mart else f"features_{data.feature_service}"
+        assert read in scheduled_on, family
+    assert "mart_partner_portfolio_records" in scheduled_on
     assert dag.timetable.timetable.expression == "0 3 * * 1"
+
+
+def test_train_models_trains_the_families_that_read_what_was_published(dagbag) -> None:
+    """The run's first task, as Airflow calls it: a publication of the partner's mart
+    retrains the partner's family; of the feature services, the credit and fraud ones;
+    a run no publication triggered (weekly, by hand), every family."""
+    from datetime import UTC, datetime
+
+    from zhongtai.assets import feature_asset, mart_asset
+    from zhongtai.features.build import FEATURE_SERVICES
+    from zhongtai.ml.spec import model_families
+
+    pick = dagbag.dags["train_models"].get_task("model_families").python_callable
+    day = datetime(2026, 3, 2, 3, tzinfo=UTC)
+
+    def picked(*assets) -> list[str]:
+        return pick(logical_date=day, triggering_asset_events={a: ["event"] for a in assets})
+
+    assert picked(mart_asset("partner_portfolio_records")) == ["german_credit"]
+    services = [feature_asset(service) for service in FEATURE_SERVICES]
+    assert picked(*services) == ["credit_pd", "fraud"]
+    # the credit marts reach the credit families through their services, not directly
+    assert picked(mart_asset("loan_performance_labels"), mart_asset("list_entries")) == []
+    assert picked() == list(model_families()) == ["credit_pd", "fraud", "german_credit"]

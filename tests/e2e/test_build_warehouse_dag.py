@@ -17,7 +17,7 @@ from zhongtai.settings import Settings
 from zhongtai.sources.generator import generate
 from zhongtai.sources.german_credit import land_german_credit_file
 from zhongtai.warehouse.fingerprint import parquet_fingerprint
-from zhongtai.warehouse.marts import MARTS, mart_path
+from zhongtai.warehouse.marts import mart_path, marts
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +55,7 @@ def test_a_bad_batch_stops_at_the_gate_and_leaves_the_marts_untouched(
     console = capfd.readouterr()
     assert (console.out, console.err) == ("", "")  # Airflow, dbt and GX wrote to the log
     assert "publish_marts" in log.read_text()
-    built = {mart: parquet_fingerprint(mart_path(settings, mart)) for mart in MARTS}
+    built = {mart: parquet_fingerprint(mart_path(settings, mart)) for mart in marts(settings)}
     assert all(fingerprint.rows > 0 for fingerprint in built.values())
     assert (settings.quality_dir / "data_docs" / "index.html").is_file()
 
@@ -69,7 +69,9 @@ def test_a_bad_batch_stops_at_the_gate_and_leaves_the_marts_untouched(
     assert "monthly_income_minor" in message
     assert "expect_column_values_to_be_between" in message
     assert "Traceback" not in message and str(dag_log_file(settings, "build_warehouse")) in message
-    assert {mart: parquet_fingerprint(mart_path(settings, mart)) for mart in MARTS} == built
+    assert {
+        mart: parquet_fingerprint(mart_path(settings, mart)) for mart in marts(settings)
+    } == built
     bad_batches = [
         m for m in read_manifests(settings.raw_dir) if m.ingest_date == DAY_TWO.isoformat()
     ]

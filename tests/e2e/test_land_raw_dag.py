@@ -10,8 +10,8 @@ import pyarrow.csv as pv
 import pyarrow.parquet as pq
 import pytest
 
-from zhongtai.airflow_env import run_dag_test
-from zhongtai.landing.contracts import declared_sources, load_contract
+from zhongtai.airflow_env import DagRunFailed, run_dag_test
+from zhongtai.contracts import declared_sources, load_contract
 from zhongtai.landing.rawzone import read_manifests
 from zhongtai.settings import Settings
 from zhongtai.sources.generator import generate
@@ -45,6 +45,24 @@ def test_land_raw_lands_every_source_and_a_rerun_adds_nothing(settings: Settings
             / f"batch_id={manifest.batch_id}"
         )
         assert pq.read_metadata(folder / manifest.data_file).num_rows == manifest.rows
+
+
+def test_unclaimed_inbox_content_fails_its_check_while_every_source_lands(
+    settings: Settings,
+) -> None:
+    settings = settings.model_copy(update={"as_of": DELIVERY})
+    generate(settings.inbox_dir, applicants=100, seed=5, delivery_date=DELIVERY)
+    payslips = settings.inbox_dir / DELIVERY.isoformat() / "payslips"
+    payslips.mkdir()
+    (payslips / "part-00000.csv").write_text("payslip_id\n1\n")
+
+    with pytest.raises(DagRunFailed) as failed:
+        run_dag_test("land_raw", settings)
+
+    assert failed.value.failed_tasks == ["check_inbox"]
+    assert f"{payslips}: no contract claims this folder" in str(failed.value)
+    landed = {manifest.source for manifest in read_manifests(settings.raw_dir)}
+    assert landed == set(SOURCES) - {"partner_portfolio"}  # not delivered that day
 
 
 def _clear_identifiers(settings: Settings) -> pa.Array:

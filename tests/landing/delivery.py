@@ -6,7 +6,8 @@ import csv
 from datetime import date
 from pathlib import Path
 
-from zhongtai.landing.contracts import load_contract
+from zhongtai.contracts import load_contract
+from zhongtai.settings import Settings
 
 INGEST_DATE = date(2026, 11, 23)
 
@@ -56,12 +57,14 @@ def write_delivery(
     *,
     name: str = "part-00000.csv",
     header: list[str] | None = None,
+    settings: Settings | None = None,
 ) -> Path:
-    """Write ``rows`` as a delivered CSV (header from the contract unless given)."""
+    """Write ``rows`` as a delivered CSV (header: the delivered fields of the contract of
+    ``settings``' project unless given)."""
     folder = inbox_dir / INGEST_DATE.isoformat() / source
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    columns = header or list(load_contract(source).field_names)
+    columns = header or [field.name for field in load_contract(source, settings).delivered_fields]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)

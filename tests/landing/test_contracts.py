@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from zhongtai.landing.contracts import ContractError, declared_sources, load_contract, read_contract
+from zhongtai.contracts import ContractError, declared_sources, load_contract, read_contract
 
 SOURCES = declared_sources()
 
@@ -66,3 +66,56 @@ def test_a_contract_cannot_keep_a_direct_identifier_in_clear(tmp_path: Path) -> 
 def test_unknown_source_is_named() -> None:
     with pytest.raises(KeyError, match="unknown source 'payslips'"):
         load_contract("payslips")
+
+
+KEYLESS = """
+source: sample
+version: 1
+description: a source without a key of its own
+record_key: {record_key}
+fields:
+  - {{name: sample_id, type: {key_type}, pii: {key_pii}, purpose: key,
+      legal_basis: contract, required: true}}
+  - {{name: amount, type: int64, pii: financial, purpose: test,
+      legal_basis: contract, required: true}}
+  - {{name: note, type: string, pii: none, purpose: test, legal_basis: contract, required: false}}
+"""
+
+
+def _keyless(tmp_path: Path, record_key: str, key_type: str = "string", key_pii: str = "none"):
+    path = tmp_path / "sample.yml"
+    path.write_text(KEYLESS.format(record_key=record_key, key_type=key_type, key_pii=key_pii))
+    return path
+
+
+def test_a_derived_key_is_a_field_that_no_delivery_carries(tmp_path: Path) -> None:
+    contract = read_contract(_keyless(tmp_path, "{column: sample_id, derive_from: [amount]}"))
+    assert contract.derived_key == "sample_id"
+    assert contract.field_names == ("sample_id", "amount", "note")
+    assert [field.name for field in contract.delivered_fields] == ["amount", "note"]
+    assert [field.name for field in contract.key_fields] == ["amount"]
+    everything = read_contract(_keyless(tmp_path, "{column: sample_id}"))
+    assert [field.name for field in everything.key_fields] == ["amount", "note"]
+    assert everything.record_key is not None and everything.record_key.duplicates == "number"
+
+
+@pytest.mark.parametrize(
+    ("record_key", "key_type", "key_pii", "expected"),
+    [
+        ("{column: row_id}", "string", "none", "record_key.column 'row_id' is not a field"),
+        ("{column: sample_id}", "int64", "none", "a derived key is a string with pii: none"),
+        ("{column: sample_id}", "string", "quasi_identifier", "pii quasi_identifier"),
+        ("{column: sample_id, derive_from: [amount, colour]}", "string", "none", "['colour']"),
+        ("{column: sample_id, derive_from: [sample_id]}", "string", "none", "it is derived"),
+        ("{column: sample_id, derive_from: []}", "string", "none", "name at least one field"),
+        ("{column: sample_id, derive_from: [amount, amount]}", "string", "none", "named twice"),
+        ("{column: sample_id, duplicates: drop}", "string", "none", "'number' or 'refuse'"),
+        ("{column: sample_id, hash: md5}", "string", "none", "record_key.hash"),
+    ],
+)
+def test_a_bad_record_key_is_named(
+    tmp_path: Path, record_key: str, key_type: str, key_pii: str, expected: str
+) -> None:
+    path = _keyless(tmp_path, record_key, key_type, key_pii)
+    with pytest.raises(ContractError, match=re.escape(f"{path}: ") + ".*" + re.escape(expected)):
+        read_contract(path)

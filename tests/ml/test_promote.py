@@ -19,13 +19,34 @@ GATES = PromotionSpec(
 
 def _bands(gap: float | None, gap_interval: list[float] | None) -> dict[str, Any]:
     bands = [
-        {"band": "[18, 40)", "rows": 2600, "defaulters": 210, "non_defaulters": 2390},
-        {"band": "[40, 120)", "rows": 2610, "defaulters": 202, "non_defaulters": 2408},
+        {"group": "[18, 40)", "rows": 2600, "defaulters": 210, "non_defaulters": 2390},
+        {"group": "[40, 120)", "rows": 2610, "defaulters": 202, "non_defaulters": 2408},
     ]
     for band in bands:
         band["compared"] = gap is not None
     return {
-        "bands": bands,
+        "attribute": "age_years",
+        "kind": "bands",
+        "groups": bands,
+        "min_rows": 100,
+        "min_events": 30,
+        "auc_gap": gap,
+        "auc_gap_interval": gap_interval,
+    }
+
+
+def _cities(gap: float | None, gap_interval: list[float] | None) -> dict[str, Any]:
+    cities = [
+        {"group": "1101", "rows": 900, "defaulters": 70, "non_defaulters": 830},
+        {"group": "3101", "rows": 850, "defaulters": 66, "non_defaulters": 784},
+        {"group": "6101", "rows": 60, "defaulters": 4, "non_defaulters": 56},
+    ]
+    for city in cities:
+        city["compared"] = gap is not None and city["rows"] >= 100
+    return {
+        "attribute": "city_code",
+        "kind": "groups",
+        "groups": cities,
         "min_rows": 100,
         "min_events": 30,
         "auc_gap": gap,
@@ -53,7 +74,9 @@ def _metrics(
         "rows_reference": 20_000,
         "score_psi": psi,
         "score_psi_interval": psi_interval or [max(0.0, psi - 0.01), psi + 0.01],
-        "fairness": _bands(gap, gap_interval or ([gap - 0.03, gap + 0.03] if gap else None)),
+        "fairness": {
+            "age_years": _bands(gap, gap_interval or ([gap - 0.03, gap + 0.03] if gap else None))
+        },
     }
 
 
@@ -80,7 +103,7 @@ def test_the_first_challenger_is_promoted_on_its_own_evidence() -> None:
     assert [check.name for check in decision.checks] == [
         "min_auc",
         "max_psi",
-        "max_fairness_gap",
+        "max_fairness_gap.age_years",
         "min_auc_gain",
     ]
     auc = _check(decision, "min_auc")
@@ -139,15 +162,15 @@ def test_a_gap_whose_interval_straddles_the_limit_is_refused_only_under_model() 
     metrics = _metrics(gap=0.1092, gap_interval=[0.0712, 0.1472])
     refused = decide_promotion(metrics, None, GATES, "prod")
     assert refused.reasons == [
-        "AUC gap between age bands 0.1092 (95% CI 0.0712–0.1472; 2 bands, 5,210 rows, "
+        "AUC gap between age_years bands 0.1092 (95% CI 0.0712–0.1472; 2 bands, 5,210 rows, "
         "fewest defaulters 202 in [40, 120)) is not shown to be within 0.1000: its upper "
         "bound exceeds it"
     ]
-    gap = _check(refused, "max_fairness_gap")
+    gap = _check(refused, "max_fairness_gap.age_years")
     assert gap.events["[40, 120) defaulters"] == 202 and gap.rows == 5210
     passed = decide_promotion(metrics, None, GATES, "dev")
     assert passed.promote
-    assert _check(passed, "max_fairness_gap").reason.endswith(
+    assert _check(passed, "max_fairness_gap.age_years").reason.endswith(
         "is not shown to exceed 0.1000: its lower bound is within it"
     )
     unfair = decide_promotion(_metrics(gap=0.2, gap_interval=[0.13, 0.27]), None, GATES, "dev")
@@ -158,8 +181,8 @@ def test_an_unmeasured_gap_names_the_bands_and_follows_the_burden() -> None:
     metrics = _metrics(gap=None)
     passed = decide_promotion(metrics, None, GATES, "test")
     assert passed.promote
-    assert _check(passed, "max_fairness_gap").reason == (
-        "AUC gap between age bands not measurable: 0 of 2 bands hold 100 rows with 30 "
+    assert _check(passed, "max_fairness_gap.age_years").reason == (
+        "AUC gap between age_years bands not measurable: 0 of 2 bands hold 100 rows with 30 "
         "defaulters and as many non-defaulters, a gap needs two (defaulters per band: "
         "[18, 40) 210, [40, 120) 202); passes: in test only evidence of harm refuses"
     )
@@ -247,3 +270,50 @@ def test_the_record_carries_every_field_of_every_check() -> None:
         "burden": "harm",
         "reason": record.reasons[0],
     }
+
+
+def test_every_fairness_attribute_is_its_own_check() -> None:
+    metrics = _metrics(gap=0.04)
+    metrics["fairness"]["city_code"] = _cities(0.16, [0.12, 0.20])
+    refused = decide_promotion(metrics, None, GATES, "dev")
+    assert [check.name for check in refused.checks] == [
+        "min_auc",
+        "max_psi",
+        "max_fairness_gap.age_years",
+        "max_fairness_gap.city_code",
+        "min_auc_gain",
+    ]
+    # age is within the limit; the gap between cities is evidence of harm, and alone refuses
+    assert _check(refused, "max_fairness_gap.age_years").passed
+    assert refused.reasons == [
+        "AUC gap between city_code groups 0.1600 (95% CI 0.1200–0.2000; 2 groups, 1,750 rows, "
+        "fewest defaulters 66 in 3101) exceeds 0.1000: its lower bound does too"
+    ]
+    assert _check(refused, "max_fairness_gap.city_code").events["6101 defaulters"] == 4
+    # one attribute that cannot be measured refuses under the model's burden, whatever others
+    metrics["fairness"]["city_code"] = _cities(None, None)
+    prod = decide_promotion(metrics, None, GATES, "prod")
+    assert prod.reasons == [
+        "AUC gap between city_code groups not measurable: 0 of 3 groups hold 100 rows with 30 "
+        "defaulters and as many non-defaulters, a gap needs two (defaulters per group: 1101 "
+        "70, 3101 66, 6101 4); refused: in prod the model must show it meets the limit 0.1000"
+    ]
+
+
+def test_a_spec_without_fairness_attributes_cannot_show_fairness() -> None:
+    metrics = _metrics()
+    del metrics["fairness"]
+    assert decide_promotion(metrics, None, GATES, "dev").promote
+    refused = decide_promotion(metrics, None, GATES, "prod")
+    assert refused.reasons == [
+        "AUC gap between groups not measurable: the spec has no fairness attribute; refused: "
+        "in prod the model must show it meets the limit 0.1000"
+    ]
+
+
+def test_a_holdout_is_named_as_such() -> None:
+    decision = decide_promotion(_metrics(0.7857, [0.7612, 0.8101]), None, GATES, "prod", "holdout")
+    assert _check(decision, "min_auc").reason.startswith("holdout AUC 0.7857 (95% CI")
+    assert "5,210 rows in the holdout against 20,000 in development" in (
+        _check(decision, "max_psi").reason
+    )

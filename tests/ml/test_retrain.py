@@ -40,6 +40,14 @@ def trained(feature_world: Settings, tmp_path_factory: pytest.TempPathFactory):
     return settings, outcomes
 
 
+def candidates(client, run) -> dict[str, object]:
+    """The child runs of a training run, by algorithm."""
+    children = client.search_runs(
+        [run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'"
+    )
+    return {child.data.tags["algorithm"]: child for child in children}
+
+
 def test_a_challenger_without_evidence_is_registered_but_not_promoted(trained) -> None:
     settings, (strict, _, _) = trained
     assert strict.version == "1" and not strict.promoted and strict.champion is None
@@ -52,7 +60,12 @@ def test_a_challenger_without_evidence_is_registered_but_not_promoted(trained) -
     assert version.tags["promotion"] == "refused"
     assert version.tags["promotion.burden"] == "model"
     assert auc.reason in version.tags["promotion.reasons"]
-    assert len(version.tags["promotion.checks"].splitlines()) == 4
+    assert len(version.tags["promotion.checks"].splitlines()) == len(strict.decision.checks)
+    # the registry shows the decision on the version itself
+    assert version.description.startswith(
+        "Promotion gate: refused (against no champion; burden of proof in test: model)."
+    )
+    assert f"- FAIL min_auc: {auc.reason}" in version.description.splitlines()
 
 
 def test_the_gate_promotes_and_every_run_records_its_evidence(trained) -> None:
@@ -66,10 +79,12 @@ def test_the_gate_promotes_and_every_run_records_its_evidence(trained) -> None:
     client = use_mlflow(settings)
     run = client.get_run(promoted.run_id)
     metrics, tags = run.data.metrics, run.data.tags
-    for algorithm in ("scorecard", "lightgbm"):
-        for name in ("auc", "gini", "ks", "brier", "score_psi"):
-            assert f"{algorithm}.out_of_time.{name}" in metrics, (algorithm, name)
-    assert metrics["scorecard.out_of_time.auc"] == promoted.metrics["auc"]
+    # the parent run: the chosen model's metrics, under the candidates' names
+    assert tags["algorithm"] == "scorecard" and run.info.run_name == "credit_pd v2"
+    for name in ("auc", "gini", "ks", "brier"):
+        assert f"out_of_time.{name}" in metrics and f"development.{name}" in metrics, name
+    assert "out_of_time.score_psi" in metrics  # against development
+    assert metrics["out_of_time.auc"] == promoted.metrics["auc"]
     assert tags["feature_service"] == "credit_scoring_v1"
     assert len(tags["training_set.fingerprint"]) == 64
     assert {d.dataset.name for d in run.inputs.dataset_inputs} == {
@@ -77,15 +92,48 @@ def test_the_gate_promotes_and_every_run_records_its_evidence(trained) -> None:
         "credit_pd out of time",
     }
     artifacts = Path(run.info.artifact_uri.removeprefix("file://"))
-    for algorithm in ("scorecard", "lightgbm"):
-        for plot in ("roc", "ks", "calibration", "score_distribution"):
-            assert (artifacts / algorithm / "plots" / f"{plot}.png").read_bytes()[:4] == b"\x89PNG"
-        assert (artifacts / algorithm / "selection.json").is_file()
     decision = json.loads((artifacts / "promotion" / "decision.json").read_text())
     assert (decision["promote"], decision["env"], decision["burden"]) == (True, "test", "harm")
     assert decision["report"] == promoted.decision.report
     assert {"interval", "rows", "events", "measurable"} <= set(decision["checks"][0])
     assert (artifacts / "spec" / "credit_pd.yml").is_file()
+    # each candidate its own child run, with its own plots and selection
+    for child in candidates(client, run).values():
+        artifacts = Path(child.info.artifact_uri.removeprefix("file://"))
+        for plot in ("roc", "ks", "calibration", "score_distribution"):
+            assert (artifacts / "plots" / f"{plot}.png").read_bytes()[:4] == b"\x89PNG"
+        assert (artifacts / "selection.json").is_file()
+
+
+def test_each_candidate_is_a_child_run_with_the_same_metric_names(trained) -> None:
+    settings, (_, promoted, _) = trained
+    client = use_mlflow(settings)
+    run = client.get_run(promoted.run_id)
+    children = candidates(client, run)
+    assert set(children) == {"scorecard", "lightgbm"}
+    assert {c.info.run_name for c in children.values()} == {"scorecard", "lightgbm"}
+    names = [set(c.data.metrics) for c in children.values()]
+    # comparable side by side: the same keys, none prefixed by an algorithm
+    assert names[0] == names[1] and {"out_of_time.auc", "development.auc"} <= names[0]
+    for run_metrics in (*names, set(run.data.metrics)):
+        assert not any(m.startswith(("scorecard", "lightgbm")) for m in run_metrics)
+    chosen = children["scorecard"]
+    assert run.data.tags["chosen_run_id"] == chosen.info.run_id
+    assert chosen.data.metrics["out_of_time.auc"] == run.data.metrics["out_of_time.auc"]
+    for algorithm, child in children.items():
+        assert child.data.params["algorithm"] == algorithm and "features" in child.data.params
+    assert "num_leaves" in children["lightgbm"].data.params  # unprefixed, as the UI lists them
+    # each run's model is an MLflow 3 logged model, its run's metrics linked to it (the
+    # parent's: the chosen model's and the gate's)
+    models = client.search_logged_models([run.info.experiment_id])
+    for source in (*children.values(), run):
+        (model,) = [m for m in models if m.source_run_id == source.info.run_id]
+        assert {m.key for m in model.metrics or []} == set(source.data.metrics)
+    # the experiment is a model-training one, not GenAI
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    # the registered version is the parent's model
+    assert client.get_model_version("credit_pd", "2").run_id == promoted.run_id
 
 
 def test_same_data_same_metrics_and_no_gain_keeps_the_champion(trained) -> None:
@@ -150,13 +198,15 @@ def test_fraud_is_tracked_with_its_review_budget(feature_world: Settings, tmp_pa
     settings = copy_world(feature_world, tmp_path)
     outcome = retrain(as_committed("fraud"), settings, progress=lambda _: None)
     assert outcome.promoted, outcome.decision.report  # the committed rule, on any day
-    run = use_mlflow(settings).get_run(outcome.run_id)
-    assert "lightgbm.out_of_time.auprc" in run.data.metrics
-    assert "lightgbm.out_of_time.review.recall" in run.data.metrics
-    champion = load_registered(use_mlflow(settings), "fraud", version=outcome.version)
+    client = use_mlflow(settings)
+    run = client.get_run(outcome.run_id)
+    assert "out_of_time.auprc" in run.data.metrics
+    assert "out_of_time.review.recall" in run.data.metrics
+    champion = load_registered(client, "fraud", version=outcome.version)
     assert 0 < champion.model.metadata["review_threshold"] < 1
-    artifacts = Path(run.info.artifact_uri.removeprefix("file://"))
-    assert (artifacts / "lightgbm" / "plots" / "precision_recall.png").is_file()
+    child = candidates(client, run)["lightgbm"]
+    artifacts = Path(child.info.artifact_uri.removeprefix("file://"))
+    assert (artifacts / "plots" / "precision_recall.png").is_file()
 
 
 def test_the_mlflow_ui_lists_the_registered_models(trained) -> None:

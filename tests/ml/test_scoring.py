@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.ml.conftest import ALGORITHMS, METADATA, UNSEEN, Trained
+from tests.ml.frames import german_credit_rows
 from zhongtai.ml.scoring import ModelFileError, ScoringModel, load_exported
 from zhongtai.ml.spec import Algorithm
 from zhongtai.ml.train import FittedModel
@@ -162,6 +163,28 @@ def test_a_manifest_with_a_bad_field_is_refused_naming_the_field(
     manifest["scaling"]["pdo"] = -20
     (copy / "model.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelFileError, match=r"model\.json: scaling\.pdo: Input should be greater"):
+        load_exported(copy)
+
+
+def test_protected_features_are_read_from_the_manifest_and_must_be_features(
+    exported: Path, tmp_path: Path
+) -> None:
+    copy = shutil.copytree(exported / "scorecard", tmp_path / "model")
+    manifest = json.loads((copy / "model.json").read_text())
+    assert manifest["protected"] == []  # the committed partner spec uses none
+    older = {k: v for k, v in manifest.items() if k != "protected"}
+    (copy / "model.json").write_text(json.dumps(older))
+    assert load_exported(copy).protected == frozenset()  # a file written before: none
+    first = manifest["features"][0]
+    (copy / "model.json").write_text(json.dumps({**manifest, "protected": [first]}))
+    model = load_exported(copy)
+    assert model.protected == {first}
+    rows = german_credit_rows().head(200)
+    assert all(first not in [r["feature"] for r in found] for found in model.reasons(rows))
+    (copy / "model.json").write_text(json.dumps({**manifest, "protected": ["sex"]}))
+    with pytest.raises(
+        ModelFileError, match=r"model\.json: \(top level\): protected: not features: sex"
+    ):
         load_exported(copy)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from zhongtai.ml.spec import SpecError, load_spec
+from zhongtai.ml.spec import SpecError, families_reading, load_spec, model_families
 from zhongtai.settings import Settings
 
 ML_DIR = Settings().ml_dir
@@ -32,9 +32,35 @@ def test_the_committed_specs_load() -> None:
     assert credit.validation.out_of_time is not None and credit.promotion is not None
     german = load_spec(ML_DIR / "german_credit.yml")
     assert german.data.mart == "partner_portfolio_records" and german.label == "is_bad"
-    assert german.features.include is not None and len(german.features.include) == 20
+    # the book's 20 fields less its protected ones (sex and marital status, age, origin)
+    assert german.features.include is not None and len(german.features.include) == 17
     cv = german.validation.cross_validation
     assert cv is not None and (cv.n_splits, cv.n_repeats) == (5, 5)
+    # no dates: a holdout is what its gate reads
+    assert german.validation.window == "holdout" and german.promotion is not None
+    assert german.validation.holdout is not None and german.validation.holdout.share == 0.3
+
+
+def test_every_spec_with_a_promotion_section_is_a_family_and_is_found_by_what_it_reads(
+    tmp_path: Path,
+) -> None:
+    assert model_families() == ("credit_pd", "fraud", "german_credit")
+    assert families_reading(marts={"partner_portfolio_records"}) == ("german_credit",)
+    assert families_reading(feature_services={"credit_scoring_v1", "fraud_detection_v1"}) == (
+        "credit_pd",
+        "fraud",
+    )
+    # a mart the credit families reach only through their services does not retrain them
+    assert families_reading(marts={"loan_performance_labels", "application_features"}) == ()
+    # a spec without promotion is a spec, not a family
+    project = tmp_path / "project"
+    (project / "ml").mkdir(parents=True)
+    document = yaml.safe_load((ML_DIR / "german_credit.yml").read_text())
+    del document["promotion"]
+    _write(project / "ml", "german_credit", document)
+    settings = Settings(project_dir=project)
+    assert model_families(settings) == ()
+    assert families_reading(settings, marts={"partner_portfolio_records"}) == ()
 
 
 def test_the_fraud_spec_reads_the_graph_and_sets_a_review_budget() -> None:
@@ -44,7 +70,12 @@ def test_the_fraud_spec_reads_the_graph_and_sets_a_review_budget() -> None:
     assert fraud.algorithm == "lightgbm" and fraud.algorithms.enabled() == ["lightgbm"]
     assert fraud.review is not None and fraud.review.rate == 0.05
     assert fraud.features.monotone["ring_score"] == "increasing"
-    assert fraud.fairness is not None and fraud.fairness.attribute in fraud.features.exclude
+    assert fraud.fairness is not None and set(fraud.fairness.attributes) == {
+        "age_years",
+        "city_code",
+    }
+    # read for the report only: the service serves neither
+    assert set(fraud.fairness.attributes) <= set(fraud.features.exclude)
     assert load_spec("credit_pd").review is None  # a credit score sends no one to review
 
 
@@ -173,3 +204,90 @@ def test_a_bad_promotion_rule_is_refused(
     with pytest.raises(SpecError) as error:
         load_spec(path)
     assert f"{path}: " in str(error.value) and message in str(error.value)
+
+
+def _german_credit() -> dict:
+    return yaml.safe_load((ML_DIR / "german_credit.yml").read_text())
+
+
+def test_a_gated_spec_needs_rows_to_gate_on_and_one_window_only(tmp_path: Path) -> None:
+    document = _german_credit()
+    del document["validation"]["holdout"]
+    path = _write(tmp_path, "german_credit", document)
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    assert f"{path}: (top level): promotion needs rows to gate on" in str(error.value)
+    assert "validation.holdout" in str(error.value)
+
+    document = _credit_pd()
+    document["validation"]["holdout"] = {"share": 0.3}
+    path = _write(tmp_path, "credit_pd", document)
+    with pytest.raises(SpecError, match="give out_of_time or holdout, not both"):
+        load_spec(path)
+
+    document = _german_credit()
+    document["validation"]["holdout"]["share"] = 1
+    path = _write(tmp_path, "german_credit", document)
+    with pytest.raises(SpecError, match=r"validation\.holdout\.share: Input should be less than 1"):
+        load_spec(path)
+
+
+@pytest.mark.parametrize(
+    ("fairness", "message"),
+    [
+        (
+            {"attribute": "age_years", "bands": [18, 30, 120]},
+            "fairness: attribute and bands are replaced by attributes",
+        ),
+        ({"attributes": {}}, "fairness.attributes: Dictionary should have at least 1 item"),
+        (
+            {"attributes": {"age_years": {"bands": [18, 30, 25]}}},
+            "fairness.attributes.age_years: bands must be strictly ascending",
+        ),
+        (
+            {"attributes": {"city_code": {"prefix": 4, "groups": {"north": ["1101"]}}}},
+            "fairness.attributes.city_code: give one of bands, groups or prefix",
+        ),
+        (
+            {"attributes": {"city_code": {"groups": {"a": ["1101"], "b": ["1101", "3101"]}}}},
+            "fairness.attributes.city_code: groups: 1101 in more than one group",
+        ),
+        (
+            {"attributes": {"city_code": {"prefix": 0}}},
+            "fairness.attributes.city_code.prefix: Input should be greater than or equal to 1",
+        ),
+    ],
+)
+def test_a_bad_fairness_section_is_refused_naming_the_attribute(
+    tmp_path: Path, fairness: dict, message: str
+) -> None:
+    document = _credit_pd()
+    document["fairness"] = fairness
+    path = _write(tmp_path, "credit_pd", document)
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    assert f"{path}: {message}" in str(error.value)
+
+
+def test_a_protected_feature_needs_a_written_justification(tmp_path: Path) -> None:
+    document = _credit_pd()
+    document["features"]["protected"]["age_years"] = "ok"
+    path = _write(tmp_path, "credit_pd", document)
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    assert (
+        f"{path}: features: protected: age_years: give a written justification (a sentence "
+        "of 5 words or more" in str(error.value)
+    )
+
+    document = _credit_pd()
+    document["features"]["exclude"].append("age_years")
+    path = _write(tmp_path, "credit_pd", document)
+    with pytest.raises(SpecError, match="age_years: both excluded and justified under protected"):
+        load_spec(path)
+
+    document = _german_credit()
+    document["features"]["protected"] = {"age_in_years": "Age is sound on this book, we say."}
+    path = _write(tmp_path, "german_credit", document)
+    with pytest.raises(SpecError, match="protected features not in include: age_in_years"):
+        load_spec(path)

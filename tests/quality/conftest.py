@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.worlds import build_world
-from zhongtai.landing.land import BATCH_ID_COLUMN, LOADED_AT_COLUMN
+from zhongtai.contracts import BATCH_ID_COLUMN, LOADED_AT_COLUMN
 from zhongtai.landing.rawzone import DATA_NAME, batch_dir
 from zhongtai.settings import Settings
 

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from zhongtai.landing.contracts import declared_sources, load_contract
-from zhongtai.quality.batches import STAGING_VIEWS, check_tables
+from zhongtai.contracts import declared_sources, load_contract
+from zhongtai.quality.batches import check_tables, known_tables, uncovered_tables
 from zhongtai.quality.gates import run_gate
-from zhongtai.quality.reconcile import RECONCILIATIONS
 from zhongtai.quality.suites import (
     LAYERS,
     SuiteSpecError,
@@ -20,23 +19,20 @@ from zhongtai.quality.suites import (
     suite_path,
 )
 from zhongtai.settings import Settings
-from zhongtai.warehouse.marts import MARTS
+from zhongtai.warehouse.staging import staging_views
 
 SOURCES = declared_sources()
-
-COVERAGE = {
-    "raw": SOURCES,
-    "staging": tuple(STAGING_VIEWS),
-    "marts": MARTS,
-    "reconciliation": RECONCILIATIONS,
-}
 
 
 @pytest.mark.parametrize("layer", LAYERS)
 def test_every_suite_loads_and_covers_its_layer(layer: str, settings: Settings) -> None:
     spec = load_suite_spec(layer, settings.expectations_dir)
-    check_tables(spec, str(suite_path(layer, settings.expectations_dir)), settings)
-    assert set(spec.tables) == set(COVERAGE[layer])
+    check_tables(
+        spec, str(suite_path(layer, settings.expectations_dir)), settings, settings.expectations_dir
+    )
+    assert uncovered_tables(spec, settings) == {}
+    if layer != "reconciliation":
+        assert set(spec.tables) == set(known_tables(layer, settings))
     for table in spec.tables:
         suite = build_suite(spec, table)
         assert suite.name == f"{layer}.{table}"
@@ -138,4 +134,105 @@ def test_an_unknown_table_or_layer_is_refused(tmp_path: Path, world: Settings) -
 
 
 def _staging_view(source: str) -> str:
-    return next(view for view, of in STAGING_VIEWS.items() if of == source)
+    return next(view for view, of in staging_views(Settings()).items() if of == source)
+
+
+_A_PAIR = (
+    "    expectations:\n"
+    "      - {type: expect_column_pair_values_to_be_equal, column_A: a_rows, column_B: b_rows}\n"
+)
+
+
+def _reconciliation_suite(tmp_path: Path, table: str) -> Path:
+    path = tmp_path / "reconciliation.yml"
+    path.write_text(f"layer: reconciliation\ntables:\n{table}")
+    return path
+
+
+def test_a_declared_reconciliation_expects_its_pairs_equal(settings: Settings) -> None:
+    spec = load_suite_spec("reconciliation", settings.expectations_dir)
+    loans = spec.tables["loans_raw_to_staging"]
+    assert loans.id_columns == ("ingest_date",)
+    assert [(entry["column_A"], entry["column_B"]) for entry in loans.expectations] == [
+        ("raw_rows", "staging_rows"),
+        ("raw_principal_minor", "staging_principal_minor"),
+        ("raw_instalment_amount_minor", "staging_instalment_amount_minor"),
+    ]
+    partner = spec.tables["partner_portfolio_staging_to_marts"]
+    assert {(entry["column_A"], entry["column_B"]) for entry in partner.expectations} == {
+        ("staging_rows", "mart_rows"),
+        ("staging_credit_amount", "mart_credit_amount"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        (
+            "  loose:\n    expectations: [{type: expect_column_to_exist, column: x}]\n",
+            "tables.loose: a reconciliation table declares what it compares",
+        ),
+        (
+            "  both:\n    reconcile:\n      sql: a.sql\n"
+            "      raw_to_staging: {staging: stg_lists__entries, key: list_entry_id}\n",
+            "give exactly one of raw_to_staging, staging_to_mart, sql (got raw_to_staging, sql)",
+        ),
+        (
+            "  sneaky:\n    reconcile:\n      raw_to_staging: "
+            "{staging: stg_lists__entries, key: 'list_entry_id; drop table x'}\n",
+            "is not a table or column name",
+        ),
+    ],
+)
+def test_a_malformed_reconciliation_is_refused(table: str, problem: str, tmp_path: Path) -> None:
+    path = _reconciliation_suite(tmp_path, table)
+    with pytest.raises(SuiteSpecError) as failed:
+        read_suite_spec(path)
+    assert str(path) in str(failed.value)
+    assert problem in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        (
+            "  lists:\n    reconcile:\n"
+            "      raw_to_staging: {staging: stg_lists, key: list_entry_id}\n",
+            "lists: 'stg_lists' is not a staging view that reads a raw source (those are: ",
+        ),
+        (
+            "  lists:\n    reconcile:\n      staging_to_mart: "
+            "{staging: stg_lists__entries, mart: list_entry, key: list_entry_id}\n",
+            "lists: unknown mart 'list_entry' (the marts are: ",
+        ),
+        (
+            "  custom:\n    reconcile: {sql: reconciliation/nowhere.sql}\n" + _A_PAIR,
+            "custom: sql file ",
+        ),
+        (
+            "  custom:\n    reconcile: {sql: custom.sql}\n" + _A_PAIR,
+            "custom: unknown mart 'no_such_mart'",
+        ),
+    ],
+)
+def test_a_reconciliation_of_what_the_project_lacks_is_refused(
+    table: str, problem: str, tmp_path: Path, settings: Settings
+) -> None:
+    (tmp_path / "custom.sql").write_text("select * from {{ mart('no_such_mart') }}\n")
+    path = _reconciliation_suite(tmp_path, table)
+    spec = read_suite_spec(path)
+    with pytest.raises(SuiteSpecError) as failed:
+        check_tables(spec, str(path), settings, tmp_path)
+    assert str(failed.value).startswith(f"{path}: ")
+    assert problem in str(failed.value)
+
+
+def test_declarations_belong_to_the_reconciliation_layer(tmp_path: Path) -> None:
+    path = tmp_path / "staging.yml"
+    path.write_text(
+        "layer: staging\ntables:\n  stg_lists__entries:\n"
+        "    reconcile: {sql: a.sql}\n"
+        "    expectations: [{type: expect_column_to_exist, column: list_entry_id}]\n"
+    )
+    with pytest.raises(SuiteSpecError, match="reconcile belongs in the reconciliation layer"):
+        read_suite_spec(path)

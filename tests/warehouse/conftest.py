@@ -6,7 +6,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from zhongtai.landing.contracts import declared_sources
+from zhongtai.contracts import declared_sources
 from zhongtai.settings import Settings
 from zhongtai.sources.generator import generate
 from zhongtai.sources.german_credit import land_german_credit_file

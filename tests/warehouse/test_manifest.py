@@ -14,7 +14,7 @@ from zhongtai.settings import Settings
 from zhongtai.warehouse import manifest
 from zhongtai.warehouse.dbt import DbtFailed, dbt_log_file, run_dbt
 from zhongtai.warehouse.manifest import ensure_manifest, manifest_path, project_fingerprint
-from zhongtai.warehouse.marts import MARTS
+from zhongtai.warehouse.marts import marts
 
 
 def _tree(folder: Path) -> set[str]:
@@ -34,7 +34,7 @@ def test_the_manifest_is_compiled_quietly_once_and_again_when_the_project_change
     assert "Running with dbt" in dbt_log_file(settings).read_text()
     assert path == manifest_path(settings)
     nodes = json.loads(path.read_text())["nodes"]
-    assert {f"model.zhongtai.{mart}" for mart in MARTS} <= set(nodes)
+    assert {f"model.zhongtai.{mart}" for mart in marts(settings)} <= set(nodes)
     # dbt wrote nothing into the project (no target/, logs/ or "{{ env_var(...) }}/")
     assert _tree(settings.dbt_project_dir) == project_before
 

@@ -11,7 +11,7 @@ from pandas.testing import assert_frame_equal
 
 from tests.worlds import build_world
 from zhongtai.settings import Settings
-from zhongtai.warehouse.marts import MARTS, mart_path
+from zhongtai.warehouse.marts import mart_path, marts
 
 AS_OF = date(2027, 2, 6)  # the Spring Festival itself: the busiest weeks end the window
 KEYS = {
@@ -33,7 +33,7 @@ def test_same_seed_and_as_of_give_identical_marts(tmp_path: Path) -> None:
         settings = Settings(data_dir=tmp_path / name, env="test", as_of=AS_OF, **KEYS)  # type: ignore[arg-type]
         build_world(settings, applicants=300, seed=5, delivery_date=settings.today())
         worlds.append(settings)
-    for mart in MARTS:
+    for mart in marts(worlds[0]):
         first, second = (_mart(world, mart) for world in worlds)
         assert len(first) > 0, mart
         assert_frame_equal(first, second, obj=mart)

@@ -80,6 +80,13 @@ def generate(
     console.print(table)
 
 
+# What `zhongtai land` exits with: usage (2) as for every command; refused (1) and
+# unclaimed (4) are bits, so 5 says both happened.
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_UNCLAIMED = 4
+
+
 @app.command()
 def land(
     when: DateOption = None,
@@ -87,33 +94,87 @@ def land(
         list[str] | None, typer.Option("--source", help="Land only this source (repeatable).")
     ] = None,
 ) -> None:
-    """Land the inbox of one delivery date into the raw zone (outside Airflow)."""
-    from zhongtai.landing.contracts import declared_sources
-    from zhongtai.landing.land import LandingRefused, delivered_files, land_delivery
+    """Land the inbox of one delivery date into the raw zone (outside Airflow).
+
+    Every source's files land, whatever happens to another's. Exit codes:
+
+    0  every delivered file landed (now or before) and nothing is unclaimed;
+    1  a file broke its contract and was quarantined;
+    4  a folder or file of the inbox is claimed by no contract (a folder without
+       contracts/<folder>.yml, a file that is not <source>/*.csv): not landed;
+    5  both 1 and 4;
+    2  a usage or configuration error: an unknown --source, a contract that
+       does not load.
+    """
+    from zhongtai.contracts import (
+        ContractError,
+        UnknownSource,
+        declared_sources,
+        load_contract,
+    )
+    from zhongtai.landing.land import (
+        LandingRefused,
+        SourceLanding,
+        delivered_files,
+        land_delivery,
+        unclaimed_inbox_content,
+    )
 
     settings = Settings()
     ingest_date = _day(when)
-    sources = source or list(declared_sources(settings))
-    total = sum(len(delivered_files(settings.inbox_dir, ingest_date, name)) for name in sources)
+    sources = list(dict.fromkeys(source or declared_sources(settings)))
+    broken = []
+    for name in sources:
+        try:
+            load_contract(name, settings)
+        except UnknownSource as unknown:
+            console.print(f"[red]{unknown}", soft_wrap=True)
+            raise typer.Exit(EXIT_USAGE) from None
+        except ContractError as problem:
+            broken.append((name, problem))
+    landable = [name for name in sources if name not in dict(broken)]
+    total = sum(len(delivered_files(settings.inbox_dir, ingest_date, name)) for name in landable)
+    outcomes: list[SourceLanding] = []
+    refused: LandingRefused | None = None
     try:
         with _progress() as progress:
             task = progress.add_task(f"landing {ingest_date.isoformat()}", total=total)
             outcomes = land_delivery(
-                ingest_date, settings, sources=sources, on_file=lambda _: progress.advance(task)
+                ingest_date, settings, sources=landable, on_file=lambda _: progress.advance(task)
             )
-    except LandingRefused as refused:
-        console.print(f"[red]{refused}")
-        raise typer.Exit(1) from refused
-    table = Table("source", "batches landed", "already landed", "rows landed", title="raw zone")
-    for outcome in outcomes:
-        table.add_row(
-            outcome.source,
-            str(len(outcome.landed)),
-            str(len(outcome.already_landed)),
-            f"{outcome.rows_landed:,}",
+    except LandingRefused as refusal:
+        refused = refusal
+    if outcomes:
+        table = Table("source", "batches landed", "already landed", "rows landed", title="raw zone")
+        for outcome in outcomes:
+            table.add_row(
+                outcome.source,
+                str(len(outcome.landed)),
+                str(len(outcome.already_landed)),
+                f"{outcome.rows_landed:,}",
+            )
+        console.print(table)
+    if refused is None:
+        print_zones(settings)
+    else:
+        console.print(f"[red]{refused}", soft_wrap=True)
+    unclaimed = unclaimed_inbox_content(ingest_date, settings, sources=source or None)
+    if unclaimed:
+        console.print(
+            f"[yellow]{len(unclaimed)} inbox item(s) claimed by no contract, not landed:",
+            soft_wrap=True,
         )
-    console.print(table)
-    print_zones(settings)
+        for item in unclaimed:
+            console.print(f"  [yellow]{item.describe()}", soft_wrap=True)
+    for name, contract_error in broken:
+        console.print(
+            f"[red]source {name} not landed: its contract does not load: {contract_error}"
+        )
+    if broken:
+        raise typer.Exit(EXIT_USAGE)
+    code = (EXIT_REFUSED if refused else 0) | (EXIT_UNCLAIMED if unclaimed else 0)
+    if code:
+        raise typer.Exit(code)
 
 
 def print_raw_zone(settings: Settings) -> None:

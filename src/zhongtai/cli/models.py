@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -12,8 +13,12 @@ from rich.table import Table
 from zhongtai.cli.common import console
 from zhongtai.settings import Settings
 
+if TYPE_CHECKING:
+    from zhongtai.ml.spec import ModelSpec
+
 app = typer.Typer(
-    help="Credit and fraud models: training, the MLflow registry and its UI.",
+    help="Credit, fraud and partner models: cross-validation, training, the MLflow "
+    "registry and its UI.",
     no_args_is_help=True,
 )
 
@@ -22,25 +27,162 @@ app = typer.Typer(
 def train_models(
     families: Annotated[
         list[str] | None,
-        typer.Argument(help="Model families of ml/ (default: every spec with promotion gates)."),
+        typer.Argument(
+            help="Model families of ml/ by name, or spec files (default: every spec of ml/ "
+            "with a promotion section)."
+        ),
     ] = None,
 ) -> None:
     """Train, track, register and gate model families (outside Airflow; the DAG is
-    train_models)."""
-    from zhongtai.ml.spec import model_families
+    train_models). Exit 1 when a family could not be trained (its error is printed)."""
+    from zhongtai.ml.spec import SpecError, model_families
 
     settings = Settings()
     known = model_families(settings)
-    for family in families or ():
-        if family not in known:
-            raise typer.BadParameter(
-                f"unknown model family {family!r}: the families of ml/ are {', '.join(known)}"
-            )
-    from zhongtai.ml.retrain import retrain  # seconds of imports: after a typo is refused
+    specs = [_family_spec(name, known, settings) for name in families or ()]
+    from zhongtai.ml.data import NoTrainingRows  # seconds of imports: after a typo is refused
+    from zhongtai.ml.retrain import retrain
 
-    for family in families or known:
-        retrain(family, settings, progress=console.print)
+    failed = []
+    for family in specs or known:
+        name = family if isinstance(family, str) else family.name
+        try:
+            retrain(family, settings, progress=console.print)
+        except NoTrainingRows as empty:
+            if specs:  # asked for by name: it could not be trained
+                console.print(f"[red]{empty}")
+                failed.append(name)
+            else:
+                console.print(f"[yellow]{empty}: skipped")
+        except (SpecError, FileNotFoundError, KeyError, ValueError) as error:
+            console.print(f"[red]{name}: not trained: {error}")
+            failed.append(name)
     print_champions(settings)
+    if failed:
+        console.print(f"[red]not trained: {', '.join(failed)}")
+        raise typer.Exit(1)
+
+
+def _family_spec(name: str, known: tuple[str, ...], settings: Settings) -> str | ModelSpec:
+    """A family of ml/ (its name) or a spec file (the spec, loaded); BadParameter for an
+    unknown family, a spec without a promotion section or a spec file that is wrong."""
+    from zhongtai.ml.spec import SpecError, load_spec, spec_path
+
+    if Path(name).suffix in (".yml", ".yaml"):
+        try:
+            spec = load_spec(Path(name), settings)
+        except SpecError as error:
+            raise typer.BadParameter(str(error)) from error
+        if spec.promotion is None:
+            raise typer.BadParameter(_no_gate(spec.name, name))
+        return spec
+    if name not in known:
+        if spec_path(name, settings).is_file():
+            raise typer.BadParameter(_no_gate(name, name))
+        raise typer.BadParameter(
+            f"unknown model family {name!r}: the families of ml/ are {', '.join(known)}"
+        )
+    return name
+
+
+def _no_gate(family: str, given: str) -> str:
+    return (
+        f"{family} has no promotion section, so no gate to register it through: add one "
+        f"(ml/README.md); `zhongtai models cv {given}` cross-validates it as it is"
+    )
+
+
+@app.command("cv")
+def cross_validate(
+    spec: Annotated[
+        str, typer.Argument(help="A spec of ml/ by name (german_credit), or a spec file.")
+    ],
+    splits: Annotated[
+        int | None, typer.Option(min=2, help="Folds (default: the spec's n_splits).")
+    ] = None,
+    repeats: Annotated[
+        int | None, typer.Option(min=1, help="Repeats (default: the spec's n_repeats).")
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Also write the whole report here (JSON).")
+    ] = None,
+) -> None:
+    """Repeated stratified k-fold cross-validation of any spec, as its
+    validation.cross_validation says: each metric's mean and spread over the folds, for
+    every algorithm of the spec, and each fold's AUC. Nothing is registered."""
+    import json
+
+    from zhongtai.ml.spec import CrossValidationSpec, SpecError, load_spec
+
+    settings = Settings()
+    try:
+        loaded = load_spec(Path(spec) if Path(spec).suffix in (".yml", ".yaml") else spec, settings)
+    except SpecError as error:
+        raise typer.BadParameter(str(error)) from error
+    folds = loaded.validation.cross_validation
+    if splits is not None or repeats is not None:
+        folds = CrossValidationSpec(
+            n_splits=splits or (folds.n_splits if folds else 5),
+            n_repeats=repeats or (folds.n_repeats if folds else 1),
+        )
+    if folds is None:
+        raise typer.BadParameter(
+            f"{loaded.name} has no validation.cross_validation: give --splits and --repeats"
+        )
+    from zhongtai.ml.data import NoTrainingRows  # seconds of imports: after a typo is refused
+    from zhongtai.ml.validate import cross_validate_spec
+
+    console.print(
+        f"{loaded.name}: {folds.n_repeats} x {folds.n_splits} repeated stratified "
+        f"cross-validation (seed {loaded.seed}), {', '.join(loaded.algorithms.enabled())}"
+    )
+    try:
+        report = cross_validate_spec(loaded, settings, folds)
+    except (SpecError, NoTrainingRows, FileNotFoundError, KeyError, ValueError) as error:
+        console.print(f"[red]{loaded.name}: not cross-validated: {error}")
+        raise typer.Exit(1) from error
+    print_cross_validation(report)
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(report, indent=2) + "\n")
+        console.print(f"report: {json_path}")
+
+
+def print_cross_validation(report: dict[str, Any]) -> None:
+    """A cross-validation report (``cross_validate_spec``'s) as tables."""
+    folds = report["n_splits"] * report["n_repeats"]
+    console.print(
+        f"{report['spec']}: {report['rows']:,} rows of {report['source']}, "
+        f"{report['default_rate']:.1%} with {report['label']}, "
+        f"{report['candidate_features']} candidate features; {folds} folds"
+    )
+    algorithms = report["algorithms"]
+    headers = [f"{name} (chosen)" if name == report["algorithm"] else name for name in algorithms]
+    table = Table("metric", *headers, title=f"{report['spec']}: mean ± std over {folds} folds")
+    for metric, shown in (
+        ("auc", "AUC"),
+        ("gini", "Gini"),
+        ("ks", "KS"),
+        ("auprc", "AUPRC"),
+        ("brier", "Brier"),
+    ):
+        table.add_row(
+            shown,
+            *(
+                f"{figures[f'{metric}_mean']:.4f} ± {figures[f'{metric}_std']:.4f}"
+                for figures in algorithms.values()
+            ),
+        )
+    console.print(table)
+    for name, figures in algorithms.items():
+        console.print(f"{name} AUC by fold: {' '.join(f'{auc:.4f}' for auc in figures['folds'])}")
+    for name, dropped in report["dropped_in_folds"].items():
+        if dropped:
+            counts = "; ".join(
+                f"{feature} ({', '.join(f'{reason} {n}' for reason, n in reasons.items())})"
+                for feature, reasons in dropped.items()
+            )
+            console.print(f"{name} dropped, folds by reason: {counts}")
 
 
 @app.command("list")
@@ -68,18 +210,24 @@ def models_ui(
 
 
 def print_promotions(settings: Settings) -> list[str]:
-    """Each family's latest promotion decision, one line per check; the families left
-    without a champion."""
+    """Each family's latest promotion decision, one line per check; returns the families
+    the decision API scores with (credit_pd, fraud) that are left without a champion.
+
+    Another family (a partner's book) without a champion is reported, not returned: no
+    decision waits for it."""
+    from zhongtai.decision.champions import FAMILIES
     from zhongtai.ml.spec import model_families
     from zhongtai.ml.track import use_mlflow
 
     client = use_mlflow(settings)
     without_champion = []
     for family in model_families(settings):
+        served = family in FAMILIES
         versions = client.search_model_versions(f"name = '{family}'")
         if not versions:
-            console.print(f"[red]{family}: no version registered")
-            without_champion.append(family)
+            console.print(f"[{'red' if served else 'yellow'}]{family}: no version registered")
+            if served:
+                without_champion.append(family)
             continue
         latest = max(versions, key=lambda v: int(v.version))
         record = _promotion_record(str(latest.run_id))
@@ -91,7 +239,10 @@ def print_promotions(settings: Settings) -> list[str]:
             console.print(f"  {mark} {check['reason']}")
         champion = _champion_version(client, family)
         if champion is None:
-            without_champion.append(family)
+            if served:
+                without_champion.append(family)
+            else:
+                console.print(f"  {family} has no champion (no decision of the API uses it)")
         elif not promoted:
             console.print(f"  {family} v{champion}, the champion, keeps serving")
     return without_champion
@@ -120,24 +271,37 @@ def _promotion_record(run_id: str) -> dict[str, Any] | None:
         return None
 
 
+# What the registry table shows of each version's held-out metrics, in order.
+SHOWN = {
+    "auc": "AUC",
+    "gini": "Gini",
+    "ks": "KS",
+    "brier": "Brier",
+    "score_psi": "score PSI",
+    "auprc": "AUPRC",
+    "review.recall": "recall at review budget",
+}
+_FAIRNESS_GAP = re.compile(r"^(?:\w+\.)?(?:out_of_time|holdout)\.fairness\.(\w+)\.auc_gap$")
+
+
+def _held_out_metric(metrics: dict[str, float], algorithm: str, name: str) -> float | None:
+    """A version's metric on its held-out rows, as the run named it: ``out_of_time.auc``
+    or ``holdout.auc``, in the run or prefixed by the algorithm (older runs)."""
+    for window in ("out_of_time", "holdout"):
+        for key in (f"{window}.{name}", f"{algorithm}.{window}.{name}"):
+            if key in metrics:
+                return metrics[key]
+    return None
+
+
 def print_champions(settings: Settings, *, every_version: bool = False) -> None:
     """The champion of each family (its latest version when it has none), or every
-    version, with its out-of-time evidence."""
+    version, with its evidence on the rows it was held to (out of time, or a holdout)."""
     from zhongtai.ml.spec import model_families
     from zhongtai.ml.track import use_mlflow
 
     client = use_mlflow(settings)
-    shown = {
-        "auc": "AUC",
-        "gini": "Gini",
-        "ks": "KS",
-        "brier": "Brier",
-        "score_psi": "score PSI",
-        "fairness.auc_gap": "age-band AUC gap",
-        "auprc": "AUPRC",
-        "review.recall": "recall at review budget",
-    }
-    columns: dict[str, list[str]] = {}
+    found_versions: dict[str, tuple[Any, dict[str, float]]] = {}
     for family in model_families(settings):
         found = client.search_model_versions(f"name = '{family}'")
         numbers = sorted((int(v.version) for v in found), reverse=True)
@@ -146,20 +310,31 @@ def print_champions(settings: Settings, *, every_version: bool = False) -> None:
             if not every_version and str(number) != shown_version:
                 continue
             version = client.get_model_version(family, str(number))
-            aliases = list(version.aliases or [])
-            algorithm = version.tags.get("algorithm", "")
-            metrics = client.get_run(str(version.run_id)).data.metrics
-            values = [metrics.get(f"{algorithm}.out_of_time.{name}") for name in shown]
-            columns[f"{family} v{number}"] = [
-                ", ".join(aliases) or "-",
-                algorithm,
-                version.tags.get("promotion", ""),
-                *("-" if value is None else f"{value:.4f}" for value in values),
-            ]
-    if not columns:
+            metrics = dict(client.get_run(str(version.run_id)).data.metrics)
+            found_versions[f"{family} v{number}"] = (version, metrics)
+    if not found_versions:
         console.print("no model registered yet: zhongtai models train")
         return
-    table = Table("", *columns, title="registered models, out of time")
+    attributes = sorted(
+        {
+            match.group(1)
+            for _, metrics in found_versions.values()
+            for key in metrics
+            if (match := _FAIRNESS_GAP.match(key))
+        }
+    )
+    shown = SHOWN | {f"fairness.{a}.auc_gap": f"AUC gap by {a}" for a in attributes}
+    columns: dict[str, list[str]] = {}
+    for label, (version, metrics) in found_versions.items():
+        algorithm = version.tags.get("algorithm", "")
+        values = [_held_out_metric(metrics, algorithm, name) for name in shown]
+        columns[label] = [
+            ", ".join(version.aliases or []) or "-",
+            algorithm,
+            version.tags.get("promotion", ""),
+            *("-" if value is None else f"{value:.4f}" for value in values),
+        ]
+    table = Table("", *columns, title="registered models, on their held-out rows")
     for i, name in enumerate(["aliases", "algorithm", "promotion gate", *shown.values()]):
         table.add_row(name, *(values[i] for values in columns.values()))
     console.print(table)

@@ -51,10 +51,10 @@ def print_warehouse(settings: Settings) -> None:
     """Each mart's row count, and where the warehouse and its docs are."""
     import pyarrow.parquet as pq
 
-    from zhongtai.warehouse.marts import MARTS, mart_path
+    from zhongtai.warehouse.marts import mart_path, marts
 
     table = Table("mart", "rows", title=str(settings.marts_dir.resolve()))
-    for mart in MARTS:
+    for mart in marts(settings):
         table.add_row(mart, f"{pq.read_metadata(mart_path(settings, mart)).num_rows:,}")
     console.print(table)
     console.print(f"warehouse:  {settings.warehouse_path.resolve()} (DuckDB)")

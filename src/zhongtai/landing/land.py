@@ -3,7 +3,8 @@
 Data flow per file: checksum → already landed? → parse against the contract →
 (refused: quarantine) → pseudonymise + vault → immutable raw batch with manifest.
 Good files land even when a sibling is refused; the run then fails naming every refused
-file, so nothing is dropped silently.
+file, so nothing is dropped silently. For the same reason ``unclaimed_inbox_content``
+names every folder and file of a delivery date that no contract reads.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from zhongtai.landing.contracts import Contract, declared_sources, load_contract
+from zhongtai.contracts import (
+    BATCH_ID_COLUMN,
+    LOADED_AT_COLUMN,
+    Contract,
+    declared_sources,
+    load_contract,
+)
+from zhongtai.landing.keys import with_record_key
 from zhongtai.landing.parse import ContractViolation, read_delivered_file
 from zhongtai.landing.protect import protect
 from zhongtai.landing.quarantine import QuarantineRecord, quarantine_file
@@ -31,8 +39,7 @@ from zhongtai.privacy.keys import KeyRing, resolve_keyring
 from zhongtai.privacy.vault import Vault
 from zhongtai.settings import Settings
 
-BATCH_ID_COLUMN = "_batch_id"
-LOADED_AT_COLUMN = "_loaded_at"
+DELIVERED_SUFFIX = ".csv"
 
 
 @dataclass
@@ -60,8 +67,81 @@ class LandingRefused(Exception):
         super().__init__("\n".join(lines))
 
 
+@dataclass(frozen=True)
+class Unclaimed:
+    """A folder or file of the inbox that no contract reads: it is not landed."""
+
+    path: Path
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
 def delivered_files(inbox_dir: Path, ingest_date: date, source: str) -> list[Path]:
-    return sorted((inbox_dir / ingest_date.isoformat() / source).glob("*.csv"))
+    """The files of ``source`` delivered on ``ingest_date``: ``inbox/<date>/<source>/*.csv``."""
+    folder = inbox_dir / ingest_date.isoformat() / source
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.iterdir() if _is_delivered(path))
+
+
+def _is_delivered(path: Path) -> bool:
+    return path.is_file() and path.name.endswith(DELIVERED_SUFFIX)
+
+
+def unclaimed_inbox_content(
+    ingest_date: date, settings: Settings, *, sources: Iterable[str] | None = None
+) -> list[Unclaimed]:
+    """Every folder and file under ``inbox/<date>/`` that no contract claims.
+
+    A source's files are ``inbox/<date>/<source>/*.csv``, ``<source>`` having a contract
+    ``contracts/<source>.yml``. Anything else is unclaimed: a folder with no contract, a
+    file beside the source folders, and inside a source folder a file of another kind
+    or a folder. Given ``sources``, only those sources' folders are looked at.
+    """
+    day = settings.inbox_dir / ingest_date.isoformat()
+    if not day.is_dir():
+        return []
+    declared = set(declared_sources(settings))
+    wanted = None if sources is None else set(sources)
+    unclaimed = []
+    for entry in sorted(day.iterdir()):
+        if wanted is not None and entry.name not in wanted:
+            continue
+        if entry.is_dir() and entry.name in declared:
+            unclaimed += _unclaimed_in_source_folder(entry)
+        elif entry.is_dir():
+            count = sum(1 for path in entry.rglob("*") if path.is_file())
+            unclaimed.append(
+                Unclaimed(
+                    entry,
+                    f"no contract claims this folder (no {settings.contracts_dir / entry.name}"
+                    f".yml): its {count} file(s) are not landed",
+                )
+            )
+        elif wanted is None:
+            unclaimed.append(
+                Unclaimed(
+                    entry,
+                    "a file outside any source folder: deliveries are "
+                    f"{ingest_date.isoformat()}/<source>/*{DELIVERED_SUFFIX}",
+                )
+            )
+    return unclaimed
+
+
+def _unclaimed_in_source_folder(folder: Path) -> list[Unclaimed]:
+    unclaimed = []
+    for entry in sorted(folder.iterdir()):
+        if _is_delivered(entry):
+            continue
+        if entry.is_dir():
+            reason = f"a folder inside the source folder: only {folder.name}/*.csv files are landed"
+        else:
+            reason = f"not a {DELIVERED_SUFFIX} file: the {folder.name} contract reads only CSV"
+        unclaimed.append(Unclaimed(entry, reason))
+    return unclaimed
 
 
 def land_source(
@@ -128,6 +208,7 @@ def _land_file(
     now = settings.now()
     try:
         table = read_delivered_file(path, contract)
+        table, repeated_key_rows = with_record_key(table, contract, keyring, path)
     except ContractViolation as violation:
         outcome.quarantined.append(
             quarantine_file(
@@ -163,5 +244,7 @@ def _land_file(
             pseudonymised_fields=[spec.name for spec in contract.fields if spec.is_pseudonymised],
             vaulted_fields=[spec.name for spec in contract.fields if spec.is_vaulted],
             landed_at=now,
+            derived_key=contract.derived_key,
+            repeated_key_rows=repeated_key_rows,
         )
     )

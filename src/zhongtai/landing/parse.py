@@ -16,17 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from zhongtai.landing.contracts import PROHIBITED_FIELD, Contract, FieldSpec
+from zhongtai.contracts import PROHIBITED_FIELD, Contract, FieldSpec, arrow_types
 
-ARROW_TYPES: dict[str, pa.DataType] = {
-    "string": pa.string(),
-    "int64": pa.int64(),
-    "float64": pa.float64(),
-    "bool": pa.bool_(),
-    # Microseconds: downstream readers (Feast's DuckDB store) refuse nanosecond TIMESTAMPTZ.
-    "timestamp": pa.timestamp("us", tz="UTC"),
-    "date": pa.date32(),
-}
+ARROW_TYPES = arrow_types()
 
 EXPECTED_FORMAT = {
     "int64": "an integer",
@@ -83,20 +75,24 @@ class ContractViolation(Exception):
 
 
 def read_delivered_file(path: Path, contract: Contract) -> pa.Table:
-    """Parse ``path`` into a table typed by ``contract``, or raise ``ContractViolation``."""
+    """Parse ``path`` into a table typed by ``contract``, or raise ``ContractViolation``.
+
+    The table holds the delivered fields (``contract.delivered_fields``): a derived record
+    key is added afterwards (``landing/keys.py``).
+    """
     header = _read_header(path)
     _check_header(path, header, contract)
     table = _read_as_strings(path, header)
     table = _add_missing_optional_fields(table, contract)
     problems = list(_missing_required_values(table, contract))
     columns = []
-    for field in contract.fields:
+    for field in contract.delivered_fields:
         column, field_problems = _cast(table.column(field.name), field)
         problems.extend(field_problems)
         columns.append(column)
     if problems:
         raise ContractViolation(path, sorted(problems, key=lambda p: (p.row or 0, p.field or "")))
-    return pa.table(columns, names=list(contract.field_names))
+    return pa.table(columns, names=[field.name for field in contract.delivered_fields])
 
 
 def _read_header(path: Path) -> list[str]:
@@ -112,11 +108,22 @@ def _read_header(path: Path) -> list[str]:
 
 
 def _check_header(path: Path, header: list[str], contract: Contract) -> None:
-    declared = set(contract.field_names)
+    declared = {field.name for field in contract.delivered_fields}
+    derived = contract.derived_key
     problems = [
         Problem("prohibited_field", "this category of data is never collected", field=name)
         for name in header
         if PROHIBITED_FIELD.search(name)
+    ]
+    problems += [
+        Problem(
+            "derived_field",
+            f"the {contract.source} contract v{contract.version} derives this record key at "
+            "landing: a delivery must not carry it",
+            field=name,
+        )
+        for name in header
+        if name == derived
     ]
     problems += [
         Problem(
@@ -125,7 +132,7 @@ def _check_header(path: Path, header: list[str], contract: Contract) -> None:
             field=name,
         )
         for name in header
-        if name not in declared and not PROHIBITED_FIELD.search(name)
+        if name not in declared and name != derived and not PROHIBITED_FIELD.search(name)
     ]
     problems += [
         Problem("duplicate_field", "the column appears more than once", field=name)
@@ -138,7 +145,7 @@ def _check_header(path: Path, header: list[str], contract: Contract) -> None:
             "a required field is absent from the header",
             field=field.name,
         )
-        for field in contract.fields
+        for field in contract.delivered_fields
         if field.required and field.name not in header
     ]
     if problems:
@@ -183,14 +190,14 @@ def _locate_malformed_rows(path: Path, width: int) -> Iterator[Problem]:
 
 
 def _add_missing_optional_fields(table: pa.Table, contract: Contract) -> pa.Table:
-    for field in contract.fields:
+    for field in contract.delivered_fields:
         if field.name not in table.column_names:
             table = table.append_column(field.name, pa.nulls(table.num_rows, pa.string()))
     return table
 
 
 def _missing_required_values(table: pa.Table, contract: Contract) -> Iterator[Problem]:
-    for field in contract.fields:
+    for field in contract.delivered_fields:
         column = table.column(field.name)
         if not field.required or column.null_count == 0:
             continue

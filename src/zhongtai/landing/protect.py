@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from zhongtai.landing.contracts import Contract
+from zhongtai.contracts import Contract
 from zhongtai.privacy.keys import KeyRing
 from zhongtai.privacy.pseudonyms import pseudonymise
 from zhongtai.privacy.vault import Vault

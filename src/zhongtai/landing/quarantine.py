@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from zhongtai.landing.contracts import Contract
+from zhongtai.contracts import Contract
 from zhongtai.landing.parse import ContractViolation
 from zhongtai.privacy.files import encrypt_file
 from zhongtai.privacy.keys import KeyRing

@@ -23,9 +23,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from zhongtai import __version__
+from zhongtai.contracts import DATA_NAME
 
 MANIFEST_NAME = "_manifest.json"
-DATA_NAME = "part-0.parquet"
 READ_ONLY = 0o444
 
 
@@ -48,6 +48,10 @@ class Manifest:
     vaulted_fields: list[str]
     landed_at: str
     zhongtai_version: str = __version__
+    # A source without a key of its own: the column landing derived (contracts'
+    # record_key) and how many rows repeated an earlier row's key fields (numbered).
+    derived_key: str | None = None
+    repeated_key_rows: int = 0
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
@@ -95,6 +99,8 @@ def write_batch(
     pseudonymised_fields: list[str],
     vaulted_fields: list[str],
     landed_at: datetime,
+    derived_key: str | None = None,
+    repeated_key_rows: int = 0,
 ) -> Manifest:
     """Write ``table`` as one immutable batch and return its manifest."""
     final = batch_dir(raw_dir, source, ingest_date, batch_id)
@@ -119,6 +125,8 @@ def write_batch(
             pseudonymised_fields=pseudonymised_fields,
             vaulted_fields=vaulted_fields,
             landed_at=landed_at.isoformat(),
+            derived_key=derived_key,
+            repeated_key_rows=repeated_key_rows,
         )
         (staging / MANIFEST_NAME).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
         for path in staging.iterdir():

@@ -1,8 +1,10 @@
 """Credit and fraud models: specs in ``ml/``, and the steps from a spec to a champion.
 
 - `zhongtai.ml.spec`: load and check ``ml/<family>.yml`` (light: no heavy imports).
-- `zhongtai.ml.data`: a spec's modelling rows from the platform; out-of-time and
-  cross-validation splits.
+- `zhongtai.ml.data`: a spec's modelling rows from the platform; out-of-time, holdout
+  and cross-validation splits; the protected columns the contracts mark.
+- `zhongtai.ml.validate`: repeated stratified cross-validation of any spec
+  (``zhongtai models cv``).
 - `zhongtai.ml.select`: feature selection (constant, information value, stability,
   correlation) and its report.
 - `zhongtai.ml.train`: the scorecard (optbinning, PDO points) and LightGBM.

@@ -8,20 +8,38 @@
   join Feast does). The join keys are pseudonyms, never features: they leave the frame.
 - A spec with a ``mart`` (german_credit) trains on the mart's rows as they are.
 
-The fairness attribute is read for the report whether or not the model may use it: when
-the service does not serve it (fraud has no age), it comes from the application mart, and
-the spec must exclude it, since a model can only use what its service serves online.
-Rows without an observable label are left out; the label becomes 0 / 1.
+The fairness attributes are read for the report whether or not the model may use them:
+when the service does not serve one (fraud has no age), it comes from the application
+mart, and the spec must exclude it, since a model can only use what its service serves
+online. Rows without an observable label are left out; the label becomes 0 / 1.
+
+Protected columns (those the contracts mark as a protected characteristic or its proxy:
+age, sex, marital status, ethnicity, region) are checked as the rows are read: one among
+the candidate features is refused unless the spec justifies it, and a gated spec must
+cover every one its rows hold in its fairness section.
+
+The rows are then split for validation as the spec says: the last months out of time
+(a book with application dates), or a holdout chosen by each row's key (a book without).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from zhongtai.ml.spec import CrossValidationSpec, ModelSpec
+from zhongtai.contracts import protected_fields
+from zhongtai.ml.spec import (
+    CrossValidationSpec,
+    ModelSpec,
+    Window,
+    check_fairness_coverage,
+    check_protected_features,
+)
 from zhongtai.settings import Settings
 from zhongtai.warehouse.marts import mart_path
 
@@ -30,9 +48,23 @@ APPLICATIONS_MART = "application_features"  # one row per application: its join 
 EVENT_TIMESTAMP = "event_timestamp"
 
 
+class NoTrainingRows(ValueError):
+    """The spec's source holds no labelled row yet (a declared source never delivered)."""
+
+
+def protected_columns(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """Every column the contracts mark protected, with the characteristics it carries."""
+    return {column: tuple(found) for column, found in protected_fields(settings).items()}
+
+
 def load_frame(spec: ModelSpec, settings: Settings) -> pd.DataFrame:
-    """The spec's modelling rows: key, date (if any), features, the fairness attribute (if
-    any), label; sorted by date, key."""
+    """The spec's modelling rows: key, date (if any), features, the fairness attributes
+    (if any), label; sorted by date, key.
+
+    Raises SpecError for a protected candidate feature the spec does not justify, or (a
+    gated spec) a protected column its fairness section leaves out; NoTrainingRows when
+    no row has a label.
+    """
     if spec.data.mart is not None:
         frame = mart_frame(settings, spec.data.mart, spec.label)
     else:
@@ -43,7 +75,7 @@ def load_frame(spec: ModelSpec, settings: Settings) -> pd.DataFrame:
             service,
             spec.label,
             spec.data.key,
-            carry=[spec.fairness.attribute] if spec.fairness else [],
+            carry=list(spec.fairness.attributes) if spec.fairness else [],
         )
         _, served = service_columns(settings, service)
         unserved = [f for f in spec.candidate_features(list(frame.columns)) if f not in served]
@@ -57,6 +89,13 @@ def load_frame(spec: ModelSpec, settings: Settings) -> pd.DataFrame:
     ]
     if missing:
         raise KeyError(f"{spec.name}: the data has no column {', '.join(missing)}")
+    protected = protected_columns(settings)
+    check_protected_features(spec, spec.candidate_features(list(frame.columns)), protected)
+    if spec.promotion is not None:
+        check_fairness_coverage(spec, list(frame.columns), protected)
+    if frame.empty:
+        source = spec.data.mart or spec.data.feature_service
+        raise NoTrainingRows(f"{spec.name}: {source} holds no row with a label yet")
     order = [c for c in (spec.data.date_column, spec.data.key) if c]
     return frame.sort_values(order, kind="stable").reset_index(drop=True)
 
@@ -135,6 +174,92 @@ def with_binary_label(frame: pd.DataFrame, label: str) -> pd.DataFrame:
         raise ValueError(f"label {label!r} holds {unexpected}, expected booleans or 0 / 1")
     observed[label] = observed[label].astype(bool).astype(int)
     return observed.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Split:
+    """A spec's rows split for validation: development, and the out-of-sample rows the
+    models are measured and gated on (``window``)."""
+
+    window: Window
+    development: pd.DataFrame
+    held_out: pd.DataFrame
+    params: dict[str, Any]  # what defines the split, as run parameters
+
+    @property
+    def name(self) -> str:
+        """The held-out rows in words: "out of time" or "holdout"."""
+        return self.window.replace("_", " ")
+
+    def describe(self) -> str:
+        """One line: the rows on each side and where the split fell."""
+        where = (
+            f"before {self.params['out_of_time.cut']}"
+            if self.window == "out_of_time"
+            else f"outside the holdout of {self.params['holdout.share']:.0%}"
+        )
+        return (
+            f"{len(self.development):,} development rows {where}, "
+            f"{len(self.held_out):,} {self.name}"
+        )
+
+
+def split_for_validation(spec: ModelSpec, frame: pd.DataFrame) -> Split:
+    """``frame`` split by the spec's out-of-sample window (``validation.out_of_time`` or
+    ``validation.holdout``). Raises ValueError for a spec with neither."""
+    validation = spec.validation
+    if validation.out_of_time is not None:
+        assert spec.data.date_column is not None  # the spec validates it
+        development, out_of_time, cut = split_out_of_time(
+            frame, spec.data.date_column, validation.out_of_time.months
+        )
+        params = {
+            "out_of_time.cut": f"{cut:%Y-%m-%d}",
+            "out_of_time.months": validation.out_of_time.months,
+        }
+        return Split("out_of_time", development, out_of_time, params)
+    if validation.holdout is not None:
+        development, held_out = split_holdout(
+            frame, spec.data.key, validation.holdout.share, spec.seed
+        )
+        params = {"holdout.share": validation.holdout.share, "holdout.seed": spec.seed}
+        return Split("holdout", development, held_out, params)
+    raise ValueError(
+        f"{spec.name}: no out-of-sample window: give validation.out_of_time or validation.holdout"
+    )
+
+
+def holdout_position(key: object, seed: int) -> float:
+    """Where ``key`` falls in [0, 1) once hashed with ``seed``: the same on any machine."""
+    digest = hashlib.blake2b(
+        str(key).encode(), digest_size=8, key=seed.to_bytes(8, "big", signed=False)
+    ).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def split_holdout(
+    frame: pd.DataFrame, key: str, share: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Development rows and held-out rows: a row is held out when its ``key``, hashed with
+    ``seed``, falls below ``share``. A record keeps its side whatever other rows come or
+    go, so a model trained on an earlier book is not measured on rows it learnt from.
+
+    Raises ValueError when a side is empty or a key repeats.
+    """
+    if not 0 < share < 1:
+        raise ValueError(f"holdout share must be in (0, 1), got {share}")
+    repeated = frame[key][frame[key].duplicated()].unique().tolist()
+    if repeated:
+        raise ValueError(f"{key} repeats ({repeated[:3]}): a holdout needs one row per key")
+    held = np.array([holdout_position(k, seed) < share for k in frame[key]], dtype=bool)
+    development = frame[~held].reset_index(drop=True)
+    held_out = frame[held].reset_index(drop=True)
+    if development.empty or held_out.empty:
+        raise ValueError(
+            f"a holdout of {share:g} leaves {len(development)} development and "
+            f"{len(held_out)} held-out rows"
+        )
+    return development, held_out
 
 
 def split_out_of_time(

@@ -9,8 +9,9 @@
 - accuracy of the probabilities: Brier score and a calibration table (predicted vs
   observed default rate by band of predicted PD);
 - stability: PSI of the scores, development vs out of time;
-- fairness: the same measures in each band of an attribute (age), and the largest AUC
-  gap between bands with enough rows of both outcomes;
+- fairness: the same measures in each group of every fairness attribute (bands of age,
+  a region's cities, a partner book's sex and marital status), and per attribute the
+  largest AUC gap between groups with enough rows of both outcomes;
 - the evidence a promotion gate reads: the sample (rows, defaulters, non-defaulters) and
   a confidence interval of the AUC (DeLong), of the AUC gap and of the score PSI
   (bootstrap, seeded), and of a challenger's AUC gain over the champion on the same rows
@@ -36,7 +37,13 @@ from zhongtai.ml.intervals import (
     psi_interval,
 )
 from zhongtai.ml.select import population_stability
-from zhongtai.ml.spec import Algorithm, CrossValidationSpec, FairnessSpec, ModelSpec
+from zhongtai.ml.spec import (
+    Algorithm,
+    CrossValidationSpec,
+    FairnessAttribute,
+    FairnessSpec,
+    ModelSpec,
+)
 from zhongtai.ml.train import train_models
 
 CALIBRATION_BINS = 10
@@ -179,10 +186,58 @@ def score_psi(expected: np.ndarray, actual: np.ndarray, bins: int = PSI_BINS) ->
     return population_stability(*score_bins(expected, actual, bins))
 
 
+def fairness_groups(
+    values: pd.Series, attribute: FairnessAttribute
+) -> tuple[list[str], np.ndarray]:
+    """The group labels of an attribute, in report order, and each row's group (None:
+    outside every group, or missing).
+
+    ``bands`` group numbers as ``[a, b)``; text falls in the group that lists it
+    (``groups``), in the group of its first ``prefix`` characters, or in its own group.
+    Raises ValueError for bands over text, or a number without bands.
+    """
+    name = values.name
+    present = values.notna().to_numpy()
+    numeric = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+        values.dtype
+    )
+    if attribute.bands is not None:
+        if not numeric:
+            raise ValueError(f"fairness attribute {name}: bands need numbers, it holds text")
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        labels = [f"[{low:g}, {high:g})" for low, high in pairwise(attribute.bands)]
+        band = np.searchsorted(np.asarray(attribute.bands), numbers, side="right") - 1
+        inside = present & (band >= 0) & (band < len(labels))
+        groups = np.array(
+            [labels[b] if ok else None for b, ok in zip(band, inside, strict=True)], dtype=object
+        )
+        return labels, groups
+    if numeric:
+        raise ValueError(
+            f"fairness attribute {name}: a number is grouped in bands (fairness.attributes."
+            f"{name}.bands)"
+        )
+    texts = np.array(
+        [str(v) if ok else None for v, ok in zip(values, present, strict=True)], dtype=object
+    )
+    if attribute.groups is not None:
+        group_of = {
+            value: group for group, members in attribute.groups.items() for value in members
+        }
+        return list(attribute.groups), np.array(
+            [None if t is None else group_of.get(t) for t in texts], dtype=object
+        )
+    if attribute.prefix is not None:
+        cut = attribute.prefix
+        texts = np.array([None if t is None else t[:cut] for t in texts], dtype=object)
+    return sorted({t for t in texts if t is not None}), texts
+
+
 def fairness_report(
     y: np.ndarray,
     probability_of_default: np.ndarray,
     attribute: pd.Series,
+    grouping: FairnessAttribute,
     fairness: FairnessSpec,
     *,
     confidence: float = CONFIDENCE,
@@ -190,50 +245,81 @@ def fairness_report(
     resamples: int = RESAMPLES,
 ) -> dict[str, Any]:
     """Rows, defaulters, non-defaulters, observed and predicted default rate and AUC in
-    each band of the attribute; ``auc_gap``: the largest AUC difference between bands of
-    at least ``min_rows`` rows holding at least ``min_events`` of each outcome (each such
-    band is ``compared``), with ``auc_gap_interval``, a bootstrap interval stratified by
-    band and outcome, seeded by ``seed`` (both none when fewer than two such bands)."""
+    each group of the attribute (``fairness_groups``); ``auc_gap``: the largest AUC
+    difference between groups of at least ``min_rows`` rows holding at least
+    ``min_events`` of each outcome (each such group is ``compared``), with
+    ``auc_gap_interval``, a bootstrap interval stratified by group and outcome, seeded by
+    ``seed`` (both none when fewer than two such groups)."""
     labels = np.asarray(y, dtype=int)
     scores = np.asarray(probability_of_default, dtype=float)
-    values = pd.to_numeric(attribute, errors="coerce").to_numpy(dtype=float)
-    edges = fairness.bands
-    bands = []
+    names, membership = fairness_groups(attribute, grouping)
+    groups = []
     compared: list[tuple[np.ndarray, np.ndarray]] = []
-    for low, high in pairwise(edges):
-        inside = (values >= low) & (values < high)
+    for name in names:
+        inside = membership == name
         rows = int(inside.sum())
         positives = int(labels[inside].sum())
-        band: dict[str, Any] = {
-            "band": f"[{low:g}, {high:g})",
+        group: dict[str, Any] = {
+            "group": name,
             "rows": rows,
             "defaulters": positives,
             "non_defaulters": rows - positives,
         }
         if rows:
-            band["observed_default_rate"] = round(float(labels[inside].mean()), 6)
-            band["predicted_pd"] = round(float(scores[inside].mean()), 6)
+            group["observed_default_rate"] = round(float(labels[inside].mean()), 6)
+            group["predicted_pd"] = round(float(scores[inside].mean()), 6)
         both = rows and 0 < positives < rows
-        band["auc"] = round(auc(labels[inside], scores[inside]), 6) if both else None
+        group["auc"] = round(auc(labels[inside], scores[inside]), 6) if both else None
         enough = min(positives, rows - positives) >= fairness.min_events
-        band["compared"] = bool(both and rows >= fairness.min_rows and enough)
-        if band["compared"]:
+        group["compared"] = bool(both and rows >= fairness.min_rows and enough)
+        if group["compared"]:
             compared.append((labels[inside], scores[inside]))
-        bands.append(band)
-    outside = int((~((values >= edges[0]) & (values < edges[-1]))).sum())
+        groups.append(group)
     gap, gap_interval = None, None
     if len(compared) > 1:
-        compared_aucs = [band["auc"] for band in bands if band["compared"]]
+        compared_aucs = [group["auc"] for group in groups if group["compared"]]
         gap = round(max(compared_aucs) - min(compared_aucs), 6)
         gap_interval = auc_gap_interval(compared, confidence, resamples, seed).bounds()
     return {
         "attribute": attribute.name,
-        "bands": bands,
-        "rows_outside_bands": outside,
+        "kind": "bands" if grouping.bands is not None else "groups",
+        "groups": groups,
+        "rows_outside_groups": int(sum(group is None for group in membership)),
         "min_rows": fairness.min_rows,
         "min_events": fairness.min_events,
         "auc_gap": gap,
         "auc_gap_interval": gap_interval,
+    }
+
+
+def fairness_reports(
+    y: np.ndarray,
+    probability_of_default: np.ndarray,
+    frame: pd.DataFrame,
+    fairness: FairnessSpec,
+    *,
+    confidence: float = CONFIDENCE,
+    seed: int = 0,
+    resamples: int = RESAMPLES,
+) -> dict[str, dict[str, Any]]:
+    """``fairness_report`` of every attribute of ``fairness``, by column name.
+
+    Raises KeyError naming the attributes ``frame`` lacks."""
+    absent = [name for name in fairness.attributes if name not in frame.columns]
+    if absent:
+        raise KeyError(f"no column {', '.join(absent)} for the fairness report")
+    return {
+        name: fairness_report(
+            y,
+            probability_of_default,
+            frame[name],
+            grouping,
+            fairness,
+            confidence=confidence,
+            seed=seed,
+            resamples=resamples,
+        )
+        for name, grouping in fairness.attributes.items()
     }
 
 
@@ -286,14 +372,8 @@ def evaluate_model(
         metrics["score_psi"] = round(interval.estimate, 6)
         metrics["score_psi_interval"] = interval.bounds()
     if fairness is not None:
-        metrics["fairness"] = fairness_report(
-            y,
-            probability,
-            frame[fairness.attribute],
-            fairness,
-            confidence=confidence,
-            seed=seed,
-            resamples=resamples,
+        metrics["fairness"] = fairness_reports(
+            y, probability, frame, fairness, confidence=confidence, seed=seed, resamples=resamples
         )
     if review_threshold is not None:
         metrics["review"] = review_metrics(y, probability, review_threshold)

@@ -58,6 +58,7 @@ def export_model(
         scaling=model.scaling,
         categories=model.categories,
         log_odds_offset=model.log_odds_offset,
+        protected=[f for f in model.features if f in model.protected],
         metadata=metadata,
     )
     directory = Path(directory)

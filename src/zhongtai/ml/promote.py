@@ -1,5 +1,6 @@
-"""The promotion gate: a challenger replaces the champion only on out-of-time evidence,
-read through its confidence interval, never through its point estimate alone.
+"""The promotion gate: a challenger replaces the champion only on out-of-sample evidence
+(its out-of-time rows, or a holdout for a book without dates), read through its
+confidence interval, never through its point estimate alone.
 
 Each check reads a measure, its interval and its sample (rows, defaulters), and the spec
 says, per environment, who carries the burden of proof:
@@ -18,6 +19,10 @@ while a gain that noise cannot resolve lets the newer model through. A challenge
 scores every out-of-time row as the champion does (a retrain that reproduced it) has a
 gain of exactly 0 on any sample, however thin: that is measured, and refused, so a
 retrain never churns the champion.
+
+The fairness limit is one check per fairness attribute of the spec (every protected
+column of the data: age bands, a city, sex and marital status...), so a gap in one is
+never averaged away by the others.
 
 Every check is recorded, passed or not, with a one-line reason naming the measure, its
 interval, its sample, the limit and the bound that decided.
@@ -203,45 +208,45 @@ def _auc_evidence(metrics: dict[str, Any], gates: PromotionSpec, value_key: str)
     )
 
 
-def _psi_evidence(metrics: dict[str, Any]) -> _Evidence:
+def _psi_evidence(metrics: dict[str, Any], window: str) -> _Evidence:
     rows, reference = metrics.get("rows"), metrics.get("rows_reference")
     unmeasurable = None if "score_psi" in metrics else "no development scores to compare with"
+    where = "out of time" if window == "out of time" else f"in the {window}"
     return _Evidence(
         value=metrics.get("score_psi"),
         interval=_interval(metrics.get("score_psi_interval")),
         rows=rows,
         events={},
-        sample=f"{rows or 0:,} rows out of time against {reference or 0:,} in development",
+        sample=f"{rows or 0:,} rows {where} against {reference or 0:,} in development",
         unmeasurable=unmeasurable,
     )
 
 
-def _fairness_evidence(metrics: dict[str, Any]) -> _Evidence:
-    fairness = metrics.get("fairness")
-    if not fairness:
-        return _Evidence(None, None, None, {}, "", "the spec has no fairness attribute")
-    bands = fairness.get("bands", [])
+def _fairness_evidence(report: dict[str, Any]) -> _Evidence:
+    """What one attribute's fairness check reads: its gap, interval and groups."""
+    groups = report.get("groups", [])
     events = {}
-    for band in bands:
-        events[f"{band['band']} defaulters"] = band.get("defaulters", 0)
-        events[f"{band['band']} non_defaulters"] = band.get("non_defaulters", 0)
-    compared = [band for band in bands if band.get("compared")]
-    rows = sum(band["rows"] for band in compared)
+    for group in groups:
+        events[f"{group['group']} defaulters"] = group.get("defaulters", 0)
+        events[f"{group['group']} non_defaulters"] = group.get("non_defaulters", 0)
+    compared = [group for group in groups if group.get("compared")]
+    rows = sum(group["rows"] for group in compared)
+    kind = report.get("kind", "groups")
     unmeasurable = None
-    if fairness.get("auc_gap") is None:
-        counts = ", ".join(f"{band['band']} {band.get('defaulters', 0)}" for band in bands)
+    if report.get("auc_gap") is None:
+        counts = ", ".join(f"{group['group']} {group.get('defaulters', 0)}" for group in groups)
         unmeasurable = (
-            f"{len(compared)} of {len(bands)} bands hold {fairness.get('min_rows')} rows with "
-            f"{fairness.get('min_events')} defaulters and as many non-defaulters, a gap needs "
-            f"two (defaulters per band: {counts})"
+            f"{len(compared)} of {len(groups)} {kind} hold {report.get('min_rows')} rows with "
+            f"{report.get('min_events')} defaulters and as many non-defaulters, a gap needs "
+            f"two (defaulters per {kind.removesuffix('s')}: {counts or 'none'})"
         )
-    fewest = min(compared, key=lambda band: band.get("defaulters", 0), default=None)
-    sample = f"{len(compared)} bands, {rows:,} rows"
+    fewest = min(compared, key=lambda group: group.get("defaulters", 0), default=None)
+    sample = f"{len(compared)} {kind}, {rows:,} rows"
     if fewest is not None:
-        sample += f", fewest defaulters {fewest.get('defaulters', 0):,} in {fewest['band']}"
+        sample += f", fewest defaulters {fewest.get('defaulters', 0):,} in {fewest['group']}"
     return _Evidence(
-        value=fairness.get("auc_gap"),
-        interval=_interval(fairness.get("auc_gap_interval")),
+        value=report.get("auc_gap"),
+        interval=_interval(report.get("auc_gap_interval")),
         rows=rows,
         events=events,
         sample=sample,
@@ -254,11 +259,15 @@ def decide_promotion(
     champion: dict[str, Any] | None,
     gates: PromotionSpec,
     env: Environment,
+    window: str = "out of time",
 ) -> PromotionDecision:
-    """Decide on the challenger's out-of-time metrics (``evaluate_model``'s dictionary)
-    and its comparison with the champion on the same rows (``champion_comparison``'s;
-    none: no champion yet, the gain check is waived), under the burden of proof the
-    spec gives ``env``."""
+    """Decide on the challenger's metrics on the held-out rows (``evaluate_model``'s
+    dictionary; ``window`` names them: "out of time", "holdout") and its comparison with
+    the champion on the same rows (``champion_comparison``'s; none: no champion yet, the
+    gain check is waived), under the burden of proof the spec gives ``env``.
+
+    The fairness limit is checked for each attribute of the report, one check each
+    (``max_fairness_gap.<column>``)."""
     burden = gates.burden(env)
     confidence = gates.confidence
 
@@ -268,20 +277,40 @@ def decide_promotion(
     checks = [
         judge(
             "min_auc",
-            "out-of-time AUC",
+            f"{window.replace(' ', '-')} AUC",
             _auc_evidence(challenger, gates, "auc"),
             gates.min_auc,
             at_least=True,
         ),
-        judge("max_psi", "score PSI", _psi_evidence(challenger), gates.max_psi, at_least=False),
         judge(
-            "max_fairness_gap",
-            "AUC gap between age bands",
-            _fairness_evidence(challenger),
-            gates.max_fairness_gap,
+            "max_psi",
+            "score PSI",
+            _psi_evidence(challenger, window),
+            gates.max_psi,
             at_least=False,
         ),
     ]
+    reports: dict[str, dict[str, Any]] = challenger.get("fairness") or {}
+    if not reports:
+        checks.append(
+            judge(
+                "max_fairness_gap",
+                "AUC gap between groups",
+                _Evidence(None, None, None, {}, "", "the spec has no fairness attribute"),
+                gates.max_fairness_gap,
+                at_least=False,
+            )
+        )
+    for attribute, report in reports.items():
+        checks.append(
+            judge(
+                f"max_fairness_gap.{attribute}",
+                f"AUC gap between {attribute} {report.get('kind', 'groups')}",
+                _fairness_evidence(report),
+                gates.max_fairness_gap,
+                at_least=False,
+            )
+        )
     if champion is None:
         checks.append(
             Check(

@@ -1,7 +1,9 @@
 """Retrain a model family end to end: rows → models → MLflow run → challenger → gate.
 
-1. the spec's rows from the platform, split by application date (development, out of
-   time);
+1. the spec's rows from the platform (a protected feature it does not justify, or a
+   protected column its fairness section leaves out, is refused), split as the spec says:
+   by application date (development, out of time), or for a book without dates by a
+   holdout chosen by each row's key; "out of time" below stands for either;
 2. every configured algorithm trained (``train_models``), exported to files that load
    without pickle, and evaluated *as exported*: what is registered is what was measured;
 3. one MLflow run records data, selection, metrics, plots and models;
@@ -25,7 +27,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from zhongtai.ml.data import load_frame, split_out_of_time
+from zhongtai.ml.data import Split, load_frame, split_for_validation
 from zhongtai.ml.evaluate import (
     CONFIDENCE,
     champion_comparison,
@@ -84,24 +86,19 @@ def retrain(
     from zhongtai.ml import track
 
     spec = family if isinstance(family, ModelSpec) else load_spec(family, settings)
-    if (
-        spec.promotion is None
-        or spec.validation.out_of_time is None
-        or spec.data.date_column is None
-    ):
+    if spec.promotion is None:
         raise SpecError(
-            f"{spec.name}: a registered model family needs validation.out_of_time and promotion"
+            f"{spec.name}: no promotion section, so no gate to register it through: add one "
+            "(ml/README.md); `zhongtai models cv` validates a spec without"
         )
     progress(f"{spec.name}: reading the training rows")
     frame = load_frame(spec, settings)
-    development, out_of_time, cut = split_out_of_time(
-        frame, spec.data.date_column, spec.validation.out_of_time.months
-    )
-    progress(
-        f"{spec.name}: {len(development):,} development rows before {cut:%Y-%m-%d}, "
-        f"{len(out_of_time):,} out of time; training {', '.join(spec.algorithms.enabled())}"
-    )
-    result = train_models(spec, development, out_of_time)
+    split = split_for_validation(spec, frame)
+    # the rows held out (out of time, or the holdout of a book without dates)
+    development, out_of_time = split.development, split.held_out
+    progress(f"{spec.name}: {split.describe()}; training {', '.join(spec.algorithms.enabled())}")
+    # stability (PSI) is a matter of time: a random holdout has none to measure
+    result = train_models(spec, development, out_of_time if split.window == "out_of_time" else None)
     client = track.use_mlflow(settings)
     experiment = track.family_experiment(client, settings, spec.name)
     with tempfile.TemporaryDirectory() as folder, mlflow.start_run(experiment_id=experiment) as run:
@@ -110,12 +107,12 @@ def retrain(
             for algorithm, fitted in result.models.items()
         }
         progress(f"{spec.name}: logging the run to MLflow ({run.info.run_id})")
-        model_uris = _log_run(spec, result, candidates, frame, development, out_of_time, cut)
+        model_uri = _log_run(spec, result, candidates, frame, split)
         chosen = candidates[spec.algorithm]
         version = register_challenger(
             client,
             spec.name,
-            model_uris[spec.algorithm],
+            model_uri,
             run.info.run_id,
             digest=files_digest(chosen.exported),
             description=spec.description,
@@ -123,7 +120,7 @@ def retrain(
         )
         champion_metrics, champion = _champion_on(client, spec, chosen.model, out_of_time)
         decision = decide_promotion(
-            chosen.out_of_time, champion_metrics, spec.promotion, settings.env
+            chosen.out_of_time, champion_metrics, spec.promotion, settings.env, split.name
         )
         _log_decision(client, spec.name, str(version.version), decision, champion)
         if decision.promote:
@@ -217,38 +214,36 @@ def _log_run(
     result: TrainingResult,
     candidates: dict[Algorithm, Candidate],
     frame: pd.DataFrame,
-    development: pd.DataFrame,
-    out_of_time: pd.DataFrame,
-    cut: pd.Timestamp,
-) -> dict[Algorithm, str]:
-    """Everything of the training run but the decision; returns each model's URI."""
+    split: Split,
+) -> str:
+    """Everything of the training run (the active one) but the decision: each candidate
+    in a child run of its own, under the same metric names; then, in this parent run, the
+    spec, the data and the chosen model with its metrics. Returns the chosen model's URI."""
     import mlflow
     import pyarrow as pa
 
-    from zhongtai.ml import plots, track
+    from zhongtai.ml import track
 
+    development, out_of_time = split.development, split.held_out
     training_set = fingerprint(pa.Table.from_pandas(frame, preserve_index=False))
-    mlflow.set_tags(
-        {
-            "family": spec.name,
-            "algorithm": spec.algorithm,
-            "label": spec.label,
-            "feature_service": spec.data.feature_service or "",
-            "mart": spec.data.mart or "",
-            "training_set.fingerprint": training_set.checksum,
-        }
-    )
+    tags = {
+        "family": spec.name,
+        "algorithm": spec.algorithm,
+        "label": spec.label,
+        "feature_service": spec.data.feature_service or "",
+        "mart": spec.data.mart or "",
+    }
+    mlflow.set_tags(tags | {"training_set.fingerprint": training_set.checksum})
     mlflow.log_params(
         {
+            "algorithm": spec.algorithm,
             "label": spec.label,
             "feature_service": spec.data.feature_service,
-            "out_of_time.cut": f"{cut:%Y-%m-%d}",
-            "out_of_time.months": spec.validation.out_of_time.months
-            if spec.validation.out_of_time
-            else None,
+            "validation.window": split.window,
+            **split.params,
             "seed": spec.seed,
             "rows.development": len(development),
-            "rows.out_of_time": len(out_of_time),
+            f"rows.{split.window}": len(out_of_time),
             "training_set.rows": training_set.rows,
         }
     )
@@ -256,55 +251,89 @@ def _log_run(
         yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False), f"spec/{spec.name}.yml"
     )
     track.log_dataset(development, f"{spec.name} development", spec.label, "development")
-    track.log_dataset(out_of_time, f"{spec.name} out of time", spec.label, "out_of_time")
-    uris: dict[Algorithm, str] = {}
+    track.log_dataset(out_of_time, f"{spec.name} {split.name}", spec.label, split.window)
+    parent = mlflow.active_run()
+    assert parent is not None
     for algorithm, candidate in candidates.items():
-        y_oot = out_of_time[spec.label].to_numpy()
-        p_oot = candidate.model.predict_pd(out_of_time)
-        mlflow.log_params(
-            {f"{algorithm}.features": len(candidate.model.features)}
-            | {f"{algorithm}.{k}": v for k, v in candidate.fitted.details.get("params", {}).items()}
+        # in the parent's experiment (a nested run goes to the active experiment otherwise)
+        with mlflow.start_run(
+            run_name=algorithm, nested=True, experiment_id=parent.info.experiment_id
+        ) as child:
+            mlflow.set_tags(tags | {"algorithm": algorithm})
+            _log_candidate(spec, result, algorithm, candidate, split)
+        if algorithm == spec.algorithm:
+            mlflow.set_tag("chosen_run_id", child.info.run_id)
+    chosen = candidates[spec.algorithm]
+    model = track.log_model(spec.name, chosen.model, chosen.exported, development)
+    mlflow.log_metrics(_candidate_metrics(chosen, split), model_id=model.model_id)
+    return str(model.model_uri)
+
+
+def _candidate_metrics(candidate: Candidate, split: Split) -> dict[str, float]:
+    """A candidate's metrics, named alike whatever its algorithm: ``development.auc`` and,
+    on the held-out rows, ``out_of_time.auc`` (or ``holdout.auc``)."""
+    from zhongtai.ml import track
+
+    return track.flat_metrics("development", candidate.development) | track.flat_metrics(
+        split.window, candidate.out_of_time
+    )
+
+
+def _log_candidate(
+    spec: ModelSpec,
+    result: TrainingResult,
+    algorithm: Algorithm,
+    candidate: Candidate,
+    split: Split,
+) -> None:
+    """One algorithm's candidate, in the active (child) run: its parameters, selection,
+    evaluation, plots, model, and its metrics, linked to that model."""
+    import mlflow
+
+    from zhongtai.ml import plots, track
+
+    development, out_of_time = split.development, split.held_out
+    y_oot = out_of_time[spec.label].to_numpy()
+    p_oot = candidate.model.predict_pd(out_of_time)
+    mlflow.log_params(
+        {"algorithm": algorithm, "features": len(candidate.model.features)}
+        | dict(candidate.fitted.details.get("params", {}))
+    )
+    track.log_json("selection.json", result.selections[algorithm].to_dict())
+    track.log_json("features.json", candidate.model.features)
+    track.log_json(
+        "evaluation.json",
+        {"development": candidate.development, split.window: candidate.out_of_time},
+    )
+    track.log_json("details.json", candidate.fitted.details)
+    title = f"{spec.name} {algorithm}, {split.name}"
+    figures = {
+        "roc": plots.roc_figure(y_oot, p_oot, title),
+        "ks": plots.ks_figure(y_oot, p_oot, title),
+        "calibration": plots.calibration_figure(candidate.out_of_time["calibration"], title),
+        "score_distribution": plots.score_distribution_figure(
+            {
+                "development": candidate.model.score(development),
+                split.name: candidate.model.score(out_of_time),
+            },
+            f"{spec.name} {algorithm}",
+        ),
+    }
+    if spec.review is not None:
+        figures["precision_recall"] = plots.precision_recall_figure(
+            y_oot, p_oot, title, threshold=candidate.model.metadata.get("review_threshold")
         )
-        mlflow.log_metrics(
-            track.flat_metrics(f"{algorithm}.development", candidate.development)
-            | track.flat_metrics(f"{algorithm}.out_of_time", candidate.out_of_time)
-        )
-        track.log_json(f"{algorithm}/selection.json", result.selections[algorithm].to_dict())
-        track.log_json(f"{algorithm}/features.json", candidate.model.features)
-        track.log_json(
-            f"{algorithm}/evaluation.json",
-            {"development": candidate.development, "out_of_time": candidate.out_of_time},
-        )
-        track.log_json(f"{algorithm}/details.json", candidate.fitted.details)
-        title = f"{spec.name} {algorithm}, out of time"
-        figures = {
-            "roc": plots.roc_figure(y_oot, p_oot, title),
-            "ks": plots.ks_figure(y_oot, p_oot, title),
-            "calibration": plots.calibration_figure(candidate.out_of_time["calibration"], title),
-            "score_distribution": plots.score_distribution_figure(
-                {
-                    "development": candidate.model.score(development),
-                    "out of time": candidate.model.score(out_of_time),
-                },
-                f"{spec.name} {algorithm}",
-            ),
-        }
-        if spec.review is not None:
-            figures["precision_recall"] = plots.precision_recall_figure(
-                y_oot, p_oot, title, threshold=candidate.model.metadata.get("review_threshold")
-            )
-        track.log_figures(figures, f"{algorithm}/plots")
-        uris[algorithm] = track.log_model(
-            algorithm, candidate.model, candidate.exported, development
-        )
-    return uris
+    track.log_figures(figures, "plots")
+    model = track.log_model(algorithm, candidate.model, candidate.exported, development)
+    mlflow.log_metrics(_candidate_metrics(candidate, split), model_id=model.model_id)
 
 
 def _log_decision(
     client: Any, family: str, version: str, decision: PromotionDecision, champion: str | None
 ) -> None:
     """The promotion decision, its checks and the champion it faced: on the run (as an
-    artifact and tags) and on the version (tags), whatever the outcome."""
+    artifact, tags and metrics; the run is named for the version) and on the version (tags,
+    and its description, which the registry shows), whatever the outcome."""
     import mlflow
 
     from zhongtai.ml import track
@@ -324,9 +353,18 @@ def _log_decision(
         "promotion.burden": decision.burden,
         "promotion.checks": "\n".join(decision.report),
     }
-    mlflow.set_tags(tags)
+    mlflow.set_tags(tags | {"mlflow.runName": f"{family} v{version}"})
     for key, value in tags.items():
         client.set_model_version_tag(family, version, key, value)
+    verdict = "promoted to champion" if decision.promote else "refused"
+    faced = f"champion v{champion}" if champion is not None else "no champion"
+    client.update_model_version(
+        family,
+        version,
+        description=f"Promotion gate: {verdict} (against {faced}; burden of proof in "
+        f"{decision.env}: {decision.burden}).\n\n"
+        + "\n".join(f"- {line}" for line in decision.report),
+    )
     figures: dict[str, float] = {}
     for check in decision.checks:
         figures[f"promotion.{check.name}.passed"] = float(check.passed)

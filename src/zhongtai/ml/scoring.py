@@ -7,8 +7,10 @@ model to the library versions that wrote it and run code when read, so an export
 is plain data in a directory (format version 1):
 
 - ``model.json``: ``format_version``, ``algorithm``, ``features`` (in order), ``scaling``
-  (points, odds, pdo), ``categories`` (LightGBM's levels of each categorical feature) and
-  the caller's ``metadata``, verbatim;
+  (points, odds, pdo), ``categories`` (LightGBM's levels of each categorical feature),
+  ``protected`` (the features that carry a protected characteristic or its proxy: they
+  score, but are never given as a reason; absent in older files: none) and the caller's
+  ``metadata``, verbatim;
 - ``model.lgb`` (lightgbm): the booster's own text model file;
 - ``scorecard.json`` (scorecard): per feature, in order, its ``kind``, its bins (numerical:
   the ``splits``; categorical: the categories of each bin), the ``points`` of each bin and
@@ -94,12 +96,16 @@ class Manifest(_File):
     scaling: ScalingSpec
     categories: dict[str, list[str]]
     log_odds_offset: float = 0.0  # LightGBM: the prior correction of a class weight
+    protected: list[str] = Field(default_factory=list)  # never given as a reason
     metadata: dict[str, Any]
 
     @model_validator(mode="after")
     def _consistent(self) -> Manifest:
         if len(set(self.features)) != len(self.features):
             raise ValueError("features: a feature is listed twice")
+        not_features = sorted(set(self.protected) - set(self.features))
+        if not_features:
+            raise ValueError(f"protected: not features: {', '.join(not_features)}")
         unknown = sorted(set(self.categories) - set(self.features))
         if unknown:
             raise ValueError(f"categories: not features: {', '.join(unknown)}")
@@ -168,6 +174,7 @@ class ScoringModel(ABC):
     features: list[str]
     scaling: ScalingSpec
     metadata: dict[str, Any]
+    protected: frozenset[str]  # features never given as a reason
 
     @abstractmethod
     def predict_pd(self, frame: pd.DataFrame) -> np.ndarray:
@@ -195,7 +202,8 @@ class ScoringModel(ABC):
     def reasons(self, frame: pd.DataFrame, limit: int = 4) -> list[list[dict[str, Any]]]:
         """Per row, up to ``limit`` features that cost it the most points, most first, as
         ``{"feature", "value", "points_lost"}`` (only features that cost points): the
-        ground of adverse-action reason codes.
+        ground of adverse-action reason codes. A protected feature is never one: the next
+        costliest features take its place.
 
         A scorecard feature costs its best bin's points less the row's; a LightGBM feature
         costs what its contribution takes off the score.
@@ -231,8 +239,10 @@ class ScoringModel(ABC):
     def _ranked(
         self, lost: Sequence[float], values: Sequence[Any], limit: int
     ) -> list[dict[str, Any]]:
-        """One row's costliest features, most first (ties in feature order)."""
-        order = sorted(range(len(self.features)), key=lambda j: -lost[j])[:limit]
+        """One row's costliest features, most first (ties in feature order), protected
+        features left out."""
+        allowed = [j for j, f in enumerate(self.features) if f not in self.protected]
+        order = sorted(allowed, key=lambda j: -lost[j])[:limit]
         return [
             {
                 "feature": self.features[j],
@@ -491,11 +501,20 @@ def load_exported(directory: Path) -> ScoringModel:
         )
     manifest = _validate(Manifest, document, path)
     features, scaling, metadata = manifest.features, manifest.scaling, manifest.metadata
+    protected = frozenset(manifest.protected)
     if manifest.algorithm == "scorecard":
-        return ExportedScorecard(features, scaling, metadata, _load_tables(directory, features))
+        return ExportedScorecard(
+            features, scaling, metadata, protected, _load_tables(directory, features)
+        )
     booster = _load_booster(directory / LIGHTGBM_MODEL, features, manifest.categories)
     return ExportedLightGBM(
-        features, scaling, metadata, booster, manifest.categories, manifest.log_odds_offset
+        features,
+        scaling,
+        metadata,
+        protected,
+        booster,
+        manifest.categories,
+        manifest.log_odds_offset,
     )
 
 

@@ -13,6 +13,7 @@ import it.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +27,8 @@ Algorithm = Literal["scorecard", "lightgbm"]
 Filter = Literal["constant", "low_iv", "unstable", "correlated"]
 FILTERS: tuple[Filter, ...] = ("constant", "low_iv", "unstable", "correlated")
 Direction = Literal["increasing", "decreasing"]  # how the risk of default moves with a feature
+Window = Literal["out_of_time", "holdout"]  # the out-of-sample rows a gate reads
+MIN_JUSTIFICATION_WORDS = 5
 
 
 class SpecError(ValueError):
@@ -65,16 +68,41 @@ class FeaturesSpec(_Strict):
         description="Domain constraints: the risk of default rises (increasing) or falls "
         "(decreasing) with the feature, all else equal. Enforced by both algorithms.",
     )
+    protected: dict[str, str] = Field(
+        default_factory=dict,
+        description="Columns the contracts mark protected (a protected characteristic or "
+        "its proxy) that this model may nevertheless use as features, each with its written "
+        "justification. Any other protected column is refused as a feature; a protected "
+        "feature is never given as a reason code.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> FeaturesSpec:
         clash = sorted(set(self.monotone) & set(self.exclude))
         if clash:
             raise ValueError(f"{', '.join(clash)}: both excluded and constrained monotone")
+        justified_and_excluded = sorted(set(self.protected) & set(self.exclude))
+        if justified_and_excluded:
+            raise ValueError(
+                f"{', '.join(justified_and_excluded)}: both excluded and justified under protected"
+            )
+        thin = sorted(
+            column
+            for column, why in self.protected.items()
+            if len(why.split()) < MIN_JUSTIFICATION_WORDS
+        )
+        if thin:
+            raise ValueError(
+                f"protected: {', '.join(thin)}: give a written justification (a sentence of "
+                f"{MIN_JUSTIFICATION_WORDS} words or more: why the model may use it)"
+            )
         if self.include is not None:
             unknown = sorted(set(self.monotone) - set(self.include))
             if unknown:
                 raise ValueError(f"monotone features not in include: {', '.join(unknown)}")
+            unlisted = sorted(set(self.protected) - set(self.include))
+            if unlisted:
+                raise ValueError(f"protected features not in include: {', '.join(unlisted)}")
             excluded = sorted(set(self.include) & set(self.exclude))
             if excluded:
                 raise ValueError(f"{', '.join(excluded)}: both included and excluded")
@@ -168,6 +196,18 @@ class OutOfTimeSpec(_Strict):
     months: int = Field(ge=1, description="The last months of labelled rows, held out.")
 
 
+class HoldoutSpec(_Strict):
+    """Rows held out at random, for a book without application dates (a partner's).
+
+    A row is held out when its key, hashed with the spec's seed, falls in the lowest
+    ``share`` of the hash range: each record stays on its side whatever else the book
+    gains or loses, so a champion trained on an earlier delivery is not measured on rows
+    it learnt from (as long as the spec's seed and share stay).
+    """
+
+    share: float = Field(gt=0, lt=1, description="Share of the rows held out, in (0, 1).")
+
+
 class CrossValidationSpec(_Strict):
     n_splits: int = Field(ge=2)
     n_repeats: int = Field(ge=1)
@@ -175,35 +215,91 @@ class CrossValidationSpec(_Strict):
 
 class ValidationSpec(_Strict):
     out_of_time: OutOfTimeSpec | None = None
+    holdout: HoldoutSpec | None = None
     cross_validation: CrossValidationSpec | None = None
 
     @model_validator(mode="after")
     def _some_validation(self) -> ValidationSpec:
-        if self.out_of_time is None and self.cross_validation is None:
-            raise ValueError("give out_of_time, cross_validation or both")
+        if self.out_of_time is None and self.holdout is None and self.cross_validation is None:
+            raise ValueError("give out_of_time or holdout, cross_validation, or both")
+        if self.out_of_time is not None and self.holdout is not None:
+            raise ValueError(
+                "give out_of_time or holdout, not both: one out-of-sample window for the gate"
+            )
+        return self
+
+    @property
+    def window(self) -> Window | None:
+        """The out-of-sample rows a model is measured and gated on (none: CV only)."""
+        if self.out_of_time is not None:
+            return "out_of_time"
+        if self.holdout is not None:
+            return "holdout"
+        return None
+
+
+class FairnessAttribute(_Strict):
+    """How one column's rows are grouped for the fairness report: ``bands`` of a number,
+    or for text each value its own group, unless ``groups`` names them or ``prefix``
+    groups codes by their first characters (a division code's city: 4)."""
+
+    bands: list[float] | None = Field(
+        default=None,
+        min_length=2,
+        description="Band edges, ascending: [a, b, c] gives [a, b) and [b, c) (numbers).",
+    )
+    groups: dict[str, list[str]] | None = Field(
+        default=None, description="Named groups of values (text); other values are outside."
+    )
+    prefix: int | None = Field(
+        default=None, ge=1, description="Values grouped by their first characters (text)."
+    )
+
+    @model_validator(mode="after")
+    def _one_grouping(self) -> FairnessAttribute:
+        given = [k for k in ("bands", "groups", "prefix") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of bands, groups or prefix, got {' and '.join(given)}")
+        if self.bands is not None and any(b <= a for a, b in pairwise(self.bands)):
+            raise ValueError(f"bands must be strictly ascending, got {self.bands}")
+        if self.groups is not None:
+            values = [v for members in self.groups.values() for v in members]
+            twice = sorted({v for v in values if values.count(v) > 1})
+            if twice:
+                raise ValueError(f"groups: {', '.join(twice)} in more than one group")
+            empty = sorted(name for name, members in self.groups.items() if not members)
+            if empty:
+                raise ValueError(f"groups: {', '.join(empty)} lists no value")
         return self
 
 
 class FairnessSpec(_Strict):
-    attribute: str = Field(description="The column the report is broken down by.")
-    bands: list[float] = Field(
-        min_length=2, description="Band edges, ascending: [a, b, c] gives [a, b) and [b, c)."
+    """The columns the fairness report (and the gate's fairness checks) break the model's
+    discrimination down by: every protected column the data holds, at least."""
+
+    attributes: dict[str, FairnessAttribute] = Field(
+        min_length=1, description="Column → how its rows are grouped."
     )
     min_rows: int = Field(
-        default=30, ge=1, description="A band with fewer rows is reported, not compared."
+        default=30, ge=1, description="A group with fewer rows is reported, not compared."
     )
     min_events: int = Field(
         default=1,
         ge=1,
-        description="A band with fewer positives (defaults) or negatives is reported, not "
+        description="A group with fewer positives (defaulters) or negatives is reported, not "
         "compared: an AUC on a handful of defaulters is noise, not evidence.",
     )
 
-    @model_validator(mode="after")
-    def _ascending(self) -> FairnessSpec:
-        if any(b <= a for a, b in pairwise(self.bands)):
-            raise ValueError(f"bands must be strictly ascending, got {self.bands}")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("attribute" in data or "bands" in data):
+            raise ValueError(
+                "attribute and bands are replaced by attributes, one entry per column "
+                "(e.g. attributes: {age_years: {bands: [18, 25, 35]}, city_code: {prefix: 4}})"
+                ": see ml/README.md"
+            )
+        return data
 
 
 class ReviewSpec(_Strict):
@@ -231,7 +327,9 @@ class PromotionSpec(_Strict):
     min_auc_gain: float = Field(ge=0, description="AUC gain over the champion, at least.")
     max_psi: float = Field(gt=0, description="Score PSI, development vs out of time, at most.")
     max_fairness_gap: float = Field(
-        ge=0, le=1, description="Largest AUC difference between bands of the fairness attribute."
+        ge=0,
+        le=1,
+        description="Largest AUC difference between the groups of each fairness attribute.",
     )
     confidence: float = Field(
         default=0.95,
@@ -306,6 +404,11 @@ class ModelSpec(_Strict):
                 raise ValueError(f"features.include holds {', '.join(misused)} (label/key/date)")
         if self.validation.out_of_time is not None and self.data.date_column is None:
             raise ValueError("validation.out_of_time needs data.date_column")
+        if self.promotion is not None and self.validation.window is None:
+            raise ValueError(
+                "promotion needs rows to gate on: validation.out_of_time (with "
+                "data.date_column) or, for a book without dates, validation.holdout"
+            )
         return self
 
     def candidate_features(self, columns: list[str]) -> list[str]:
@@ -322,6 +425,56 @@ class ModelSpec(_Strict):
         return list(self.features.include)
 
 
+def check_protected_features(
+    spec: ModelSpec, candidates: Collection[str], protected: Mapping[str, Sequence[str]]
+) -> None:
+    """Refuse a protected column (``protected``: column → the characteristics the contracts
+    say it carries) among the spec's ``candidates`` unless ``features.protected`` justifies
+    it, and a justification that names no protected candidate (a stale or misspelt one).
+
+    Raises SpecError naming each column and its characteristics.
+    """
+    problems = [
+        f"feature {column} carries the protected characteristic "
+        f"{', '.join(protected[column])}: exclude it (features.exclude) or name it under "
+        "features.protected with a written justification"
+        for column in candidates
+        if column in protected and column not in spec.features.protected
+    ]
+    for column in spec.features.protected:
+        if column not in protected:
+            problems.append(
+                f"features.protected justifies {column}, which no contract marks protected: "
+                "remove the entry, or mark the field protected in its contract"
+            )
+        elif column not in candidates:
+            problems.append(
+                f"features.protected justifies {column}, which is not a candidate feature of "
+                "the data: remove the entry"
+            )
+    if problems:
+        raise SpecError("\n".join(f"{spec.name}: {problem}" for problem in problems))
+
+
+def check_fairness_coverage(
+    spec: ModelSpec, columns: Collection[str], protected: Mapping[str, Sequence[str]]
+) -> None:
+    """Refuse a gated spec whose fairness section leaves out a protected column of its
+    data (``columns``), used as a feature or not: the gate must see each one.
+
+    Raises SpecError naming each column left out and its characteristics.
+    """
+    covered = set(spec.fairness.attributes) if spec.fairness is not None else set()
+    missing = [column for column in columns if column in protected and column not in covered]
+    if missing:
+        listed = ", ".join(f"{column} ({', '.join(protected[column])})" for column in missing)
+        raise SpecError(
+            f"{spec.name}: the data holds protected columns its fairness section does not "
+            f"cover: {listed}; add each under fairness.attributes (bands for a number, its "
+            "values, groups or a prefix for text)"
+        )
+
+
 def spec_path(name: str, settings: Settings | None = None) -> Path:
     """``ml/<name>.yml`` of the project."""
     return (settings or Settings()).ml_dir / f"{name}.yml"
@@ -332,6 +485,23 @@ def model_families(settings: Settings | None = None) -> tuple[str, ...]:
     gates, trained, registered and gated by ``retrain`` (the CLI, the DAG)."""
     specs = sorted((settings or Settings()).ml_dir.glob("*.yml"))
     return tuple(path.stem for path in specs if load_spec(path).promotion is not None)
+
+
+def families_reading(
+    settings: Settings | None = None,
+    *,
+    marts: Collection[str] = (),
+    feature_services: Collection[str] = (),
+) -> tuple[str, ...]:
+    """The model families whose spec reads one of ``marts`` (``data.mart``) or
+    ``feature_services`` (``data.feature_service``): those a publication of them makes
+    worth retraining."""
+    return tuple(
+        family
+        for family in model_families(settings)
+        if (spec := load_spec(family, settings)).data.mart in marts
+        or spec.data.feature_service in feature_services
+    )
 
 
 def load_spec(name_or_path: str | Path, settings: Settings | None = None) -> ModelSpec:

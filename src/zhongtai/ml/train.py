@@ -66,6 +66,9 @@ class FittedModel:
     details: dict[str, Any] = field(default_factory=dict)
     # Added to LightGBM's log-odds: undoes the weight given to positives in training.
     log_odds_offset: float = 0.0
+    # Features that carry a protected characteristic (justified by the spec): they score,
+    # but are never given as a reason code.
+    protected: list[str] = field(default_factory=list)
 
     def predict_pd(self, frame: pd.DataFrame) -> np.ndarray:
         """Probability of default of each row."""
@@ -280,6 +283,8 @@ def train_models(
             spec.seed,
             monotone=monotone,
         )
+    for model in models.values():
+        model.protected = [f for f in model.features if f in spec.features.protected]
     return TrainingResult(
         spec_name=spec.name,
         selections=selections,

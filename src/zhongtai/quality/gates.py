@@ -4,7 +4,9 @@
 validates each against ``expectations/<layer>.yml`` through a Great Expectations
 checkpoint, updates Data Docs, and raises ``GateFailed`` naming every unmet critical
 expectation: table, expectation, column, how many rows, sample rows with their keys.
-Warnings (``severity: warning``) are reported and never stop the pipeline.
+Warnings (``severity: warning``) are reported and never stop the pipeline. A source,
+staging view or mart of the project that the suite does not name fails the gate as well
+(``batches.uncovered_tables``): nothing new flows on unchecked.
 
 Great Expectations runs on an ephemeral context (no ``great_expectations.yml`` to race
 on) whose suites and validation results are stored as JSON under
@@ -20,7 +22,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zhongtai.quality.batches import Batch, Skipped, check_tables, layer_batches
+from zhongtai.quality.batches import (
+    Batch,
+    Skipped,
+    check_tables,
+    layer_batches,
+    uncovered_tables,
+)
 from zhongtai.quality.findings import Finding, findings, redact
 from zhongtai.quality.frames import text_stays_arrow
 from zhongtai.quality.published import pending_ingest_dates
@@ -59,6 +67,8 @@ class TableReport:
     expectations: int = 0
     findings: list[Finding] = field(default_factory=list)
     skipped: str | None = None
+    # A table the project has that the suite does not check (``batches.uncovered_tables``).
+    uncovered: str | None = None
     error: str | None = None
     seconds: float = 0.0
     result_identifier: Any = None  # where GX stored the validation result
@@ -66,6 +76,8 @@ class TableReport:
     @property
     def failures(self) -> list[str]:
         lines = [f"{self.suite}: could not be read: {self.error}"] if self.error else []
+        if self.uncovered:
+            lines.append(f"{self.suite}: {self.uncovered}")
         return lines + [str(finding) for finding in self.findings if finding.is_critical]
 
     @property
@@ -73,6 +85,8 @@ class TableReport:
         return [str(finding) for finding in self.findings if not finding.is_critical]
 
     def summary(self) -> dict[str, Any]:
+        if self.uncovered:
+            return {"uncovered": self.uncovered}
         if self.skipped:
             return {"skipped": self.skipped}
         return {
@@ -155,13 +169,17 @@ def run_gate(
 ) -> GateResult:
     """Validate ``layer`` (raw, staging, marts or reconciliation); raise GateFailed if it fails.
 
+    A declared source, staging view or mart that the layer's suite does not name (or a
+    staging view no raw_to_staging reconciliation compares) fails the gate too, naming the
+    table and the file to add it to: a new source is never silently unchecked.
+
     ``run_time`` (default: the clock's now) is what freshness windows are measured from; ``raw`` and
     ``staging`` read only the ingest dates not yet published (``mark_published``). The suite
     is read from ``expectations_dir`` (default: the project's ``expectations/``).
     """
     expectations_dir = expectations_dir or settings.expectations_dir
     spec = load_suite_spec(layer, expectations_dir)
-    check_tables(spec, str(suite_path(layer, expectations_dir)), settings)
+    check_tables(spec, str(suite_path(layer, expectations_dir)), settings, expectations_dir)
     run_time = (run_time or settings.now()).astimezone(UTC)
     ingest_dates = tuple(pending_ingest_dates(settings)) if layer in ("raw", "staging") else ()
     run_name = f"{layer}-{run_time:%Y%m%dT%H%M%SZ}"
@@ -173,7 +191,10 @@ def run_gate(
         )
     reports = []
     context: AbstractDataContext | None = None
-    for item in layer_batches(spec, settings, ingest_dates):
+    for table, reason in uncovered_tables(spec, settings).items():
+        logger.error("gate %s: %s: %s", layer, spec.suite_name(table), reason)
+        reports.append(TableReport(table, spec.suite_name(table), read="", uncovered=reason))
+    for item in layer_batches(spec, settings, ingest_dates, expectations_dir):
         suite = spec.suite_name(item.table)
         if isinstance(item, Skipped):
             logger.info("gate %s: %s skipped: %s", layer, suite, item.reason)

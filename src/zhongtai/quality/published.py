@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from zhongtai.atomic import replacing
-from zhongtai.landing.contracts import declared_sources
+from zhongtai.contracts import declared_sources
 from zhongtai.settings import Settings
 
 _PARTITION = re.compile(r"^ingest_date=(\d{4}-\d{2}-\d{2})$")

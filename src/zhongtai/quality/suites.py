@@ -18,10 +18,17 @@ windows) the gate computes when it runs::
 
 A wrong spec is refused before any data is read, naming the file, the table, the
 expectation and what is wrong with it.
+
+Each table of the ``reconciliation`` layer declares what it compares (``reconcile``): a
+raw source against its staging view (``raw_to_staging``), a staging view against the mart
+that publishes it (``staging_to_mart``), or a SQL file for anything else (``sql``). The
+pair expectations of a raw_to_staging or staging_to_mart table (rows and every amount
+equal) follow from the declaration and need not be written.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -73,6 +80,88 @@ class RunTimeParameter(BaseModel):
         return naive_utc(run_time) + timedelta(hours=hours)
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _names(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Table and column names go into SQL as they are: only plain identifiers."""
+    for value in values:
+        if not _NAME.fullmatch(value):
+            raise ValueError(f"{value!r} is not a table or column name (letters, digits, _)")
+    return values
+
+
+class _Compared(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="after")
+    def _plain_names(self) -> _Compared:
+        for value in self.model_dump().values():
+            _names(tuple(value) if isinstance(value, tuple | list) else (value,))
+        return self
+
+
+class RawToStaging(_Compared):
+    """A raw source against its staging view, per ingest date: rows (each key counted once,
+    on the day of its latest delivery) and the sum of each amount. The source is the one
+    the staging model reads."""
+
+    staging: str
+    key: str
+    amounts: tuple[str, ...] = ()
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return [("raw_rows", "staging_rows")] + [
+            (f"raw_{amount}", f"staging_{amount}") for amount in self.amounts
+        ]
+
+
+class StagingToMart(_Compared):
+    """A staging view against the mart that publishes it one row per key, per ingest date:
+    rows and the sum of each amount (a mart row whose key staging lacks counts on
+    ``(not in staging)``)."""
+
+    staging: str
+    mart: str
+    key: str
+    amounts: tuple[str, ...] = ()
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return [("staging_rows", "mart_rows")] + [
+            (f"staging_{amount}", f"mart_{amount}") for amount in self.amounts
+        ]
+
+
+class Reconcile(BaseModel):
+    """What a reconciliation table compares: exactly one of the three."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    raw_to_staging: RawToStaging | None = None
+    staging_to_mart: StagingToMart | None = None
+    # A SQL file, relative to the expectations folder, giving one row per ingest date;
+    # {{ mart('<name>') }} in it reads a mart's Parquet file.
+    sql: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Reconcile:
+        given = [
+            name
+            for name in ("raw_to_staging", "staging_to_mart", "sql")
+            if getattr(self, name) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of raw_to_staging, staging_to_mart, sql"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+    def pairs(self) -> list[tuple[str, str]]:
+        declared = self.raw_to_staging or self.staging_to_mart
+        return declared.pairs() if declared else []
+
+
 class TableSpec(BaseModel):
     """The expectations of one table of a layer."""
 
@@ -82,7 +171,40 @@ class TableSpec(BaseModel):
     id_columns: tuple[str, ...] = ()
     # Identifiers and pseudonyms: their values never appear in results, logs or Data Docs.
     sensitive_columns: tuple[str, ...] = ()
-    expectations: tuple[dict[str, Any], ...] = Field(min_length=1)
+    # Only in the reconciliation layer: what the table's frame compares.
+    reconcile: Reconcile | None = None
+    expectations: tuple[dict[str, Any], ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _declared_pairs_expected(cls, data: Any) -> Any:
+        """A raw_to_staging / staging_to_mart table expects each of its pairs equal: those
+        expectations come first, then the ones written (a repeated pair is kept once)."""
+        if not isinstance(data, dict) or not isinstance(data.get("reconcile"), dict):
+            return data
+        try:
+            pairs = Reconcile.model_validate(data["reconcile"]).pairs()
+        except ValueError:
+            return data  # reported with the table's own validation
+        derived = [
+            {"type": "expect_column_pair_values_to_be_equal", "column_A": a, "column_B": b}
+            for a, b in pairs
+        ]
+        written = [entry for entry in data.get("expectations") or () if entry not in derived]
+        return {
+            **data,
+            "id_columns": data.get("id_columns", ["ingest_date"]),
+            "expectations": [*derived, *written],
+        }
+
+    @model_validator(mode="after")
+    def _something_expected(self) -> TableSpec:
+        if not self.expectations:
+            raise ValueError(
+                "expectations: list at least one (only a raw_to_staging or staging_to_mart "
+                "reconciliation has its own)"
+            )
+        return self
 
     def columns_used(self) -> list[str]:
         """Every column an expectation or the failure report reads, in first-use order."""
@@ -107,6 +229,22 @@ class SuiteSpec(BaseModel):
     description: str = ""
     parameters: dict[str, RunTimeParameter] = Field(default_factory=dict)
     tables: dict[str, TableSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _reconcile_only_in_reconciliation(self) -> SuiteSpec:
+        for name, table in self.tables.items():
+            if self.layer == "reconciliation" and table.reconcile is None:
+                raise ValueError(
+                    f"tables.{name}: a reconciliation table declares what it compares: "
+                    "reconcile: {raw_to_staging: {staging, key, amounts}} or "
+                    "{staging_to_mart: {staging, mart, key, amounts}} or {sql: <file>}"
+                )
+            if self.layer != "reconciliation" and table.reconcile is not None:
+                raise ValueError(
+                    f"tables.{name}: reconcile belongs in the reconciliation layer, "
+                    f"not {self.layer}"
+                )
+        return self
 
     def suite_name(self, table: str) -> str:
         return f"{self.layer}.{table}"

@@ -39,6 +39,7 @@ def dbt_environment(settings: Settings, target: Target = "duckdb") -> dict[str, 
     return {
         "ZHONGTAI_DBT_TARGET": target,
         "ZHONGTAI_RAW_DIR": str(settings.raw_dir.resolve()),
+        "ZHONGTAI_EMPTY_SOURCES_DIR": str(empty_sources_dir(settings)),
         "ZHONGTAI_WAREHOUSE_PATH": str(settings.warehouse_path.resolve()),
         "ZHONGTAI_MARTS_DIR": str(settings.marts_dir.resolve()),
         "ZHONGTAI_SPARK_DIR": str(settings.spark_dir.resolve()),
@@ -48,9 +49,25 @@ def dbt_environment(settings: Settings, target: Target = "duckdb") -> dict[str, 
     }
 
 
+def empty_sources_dir(settings: Settings) -> Path:
+    """Where each declared source's empty stand-in is (``empty_sources``), absolute."""
+    return settings.data_dir.resolve() / "dbt" / "empty_sources"
+
+
 def prepare_zones(settings: Settings) -> None:
-    for folder in (settings.warehouse_path.parent, settings.marts_dir, settings.spark_dir):
+    """Everything dbt reads or writes outside its project, before it runs: the zones'
+    folders, and an empty stand-in for every declared source (``empty_sources``), which the
+    raw view of a source with no delivery yet reads."""
+    from zhongtai.warehouse.empty_sources import write_empty_sources
+
+    for folder in (
+        settings.raw_dir,
+        settings.warehouse_path.parent,
+        settings.marts_dir,
+        settings.spark_dir,
+    ):
         folder.mkdir(parents=True, exist_ok=True)
+    write_empty_sources(settings)
 
 
 def run_dbt(args: list[str], settings: Settings, target: Target = "duckdb") -> object:
