@@ -69,7 +69,8 @@ def main() -> None:
         result[f"{target}_peak_rss_mb"] = peak_mb
         if target == "duckdb":
             result["mart_rows"] = {
-                mart: pq.read_metadata(mart_path(settings, mart)).num_rows for mart in marts(settings)
+                mart: pq.read_metadata(mart_path(settings, mart)).num_rows
+                for mart in marts(settings)
             }
     if "duckdb_wall_s" in result and "spark_wall_s" in result:
         result["spark_to_duckdb_wall_ratio"] = round(
