@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 LOG_TAIL_CHARS = 2000
 
@@ -141,26 +142,7 @@ def serving_process(
 
 
 @contextmanager
-def serving(
-    command: list[str],
-    env: dict[str, str],
-    port: int,
-    probe: str,
-    *,
-    ready: Callable[[int], bool] = lambda status: status < 500,
-    timeout_s: float = 300,
-    tls_ca: Path | None = None,
-    log_path: Path | None = None,
-) -> Iterator[str]:
-    """``serving_process`` for those who need only the server's base URL."""
-    with serving_process(
-        command,
-        env,
-        port,
-        probe,
-        ready=ready,
-        timeout_s=timeout_s,
-        tls_ca=tls_ca,
-        log_path=log_path,
-    ) as server:
+def serving(*args: Any, **options: Any) -> Iterator[str]:
+    """``serving_process`` (same arguments) for those who need only the base URL."""
+    with serving_process(*args, **options) as server:
         yield server.base

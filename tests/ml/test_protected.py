@@ -13,7 +13,8 @@ import yaml
 
 from tests.ml.conftest import Trained
 from tests.ml.frames import credit_rows, german_credit_rows, write_german_credit_mart
-from zhongtai.ml.data import load_frame, protected_columns
+from zhongtai.contracts import protected_fields
+from zhongtai.ml.data import load_frame
 from zhongtai.ml.evaluate import evaluate_model
 from zhongtai.ml.export import export_model
 from zhongtai.ml.promote import decide_promotion
@@ -53,7 +54,7 @@ def _edit_spec(settings: Settings, family: str, edit) -> None:
 def test_the_committed_specs_use_no_protected_column_without_justification(
     settings: Settings,
 ) -> None:
-    protected = protected_columns(settings)
+    protected = protected_fields(settings)
     assert protected["city_code"] == ("region",)
     assert protected["personal_status_and_sex"] == ("sex", "marital_status")
     # credit_pd: every column of its rows (credit_scoring_v1 serves age and the city code)
@@ -108,7 +109,7 @@ def test_a_protected_feature_without_justification_is_refused_naming_it(
         check_protected_features(
             unexcluded,
             unexcluded.candidate_features(list(rows.columns)),
-            protected_columns(project),
+            protected_fields(project),
         )
 
 

@@ -52,11 +52,6 @@ class NoTrainingRows(ValueError):
     """The spec's source holds no labelled row yet (a declared source never delivered)."""
 
 
-def protected_columns(settings: Settings) -> dict[str, tuple[str, ...]]:
-    """Every column the contracts mark protected, with the characteristics it carries."""
-    return {column: tuple(found) for column, found in protected_fields(settings).items()}
-
-
 def load_frame(spec: ModelSpec, settings: Settings) -> pd.DataFrame:
     """The spec's modelling rows: key, date (if any), features, the fairness attributes
     (if any), label; sorted by date, key.
@@ -89,7 +84,7 @@ def load_frame(spec: ModelSpec, settings: Settings) -> pd.DataFrame:
     ]
     if missing:
         raise KeyError(f"{spec.name}: the data has no column {', '.join(missing)}")
-    protected = protected_columns(settings)
+    protected = protected_fields(settings)
     check_protected_features(spec, spec.candidate_features(list(frame.columns)), protected)
     if spec.promotion is not None:
         check_fairness_coverage(spec, list(frame.columns), protected)
