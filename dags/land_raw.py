@@ -6,7 +6,11 @@ task lands the files delivered under `inbox/D/<source>/` into the immutable raw 
 (`raw/<source>/ingest_date=D/...`):
 
 1. each file is checked against its **data contract** (declared fields, types, no
-   prohibited categories such as contacts, SMS, photos, audio or location history);
+   prohibited categories such as contacts, SMS, photos, audio or location history, by
+   name or by value), every string against its size limit, every string kept in clear
+   for personal data it is not declared for (national IDs, mobiles, bank cards,
+   e-mail addresses), and each national ID for its check character, its birth date
+   (which must be the declared one) and the applicant's age;
 2. national ID, phone, name and address become keyed **HMAC pseudonyms**; clear values
    that must be kept go only to the **encrypted vault**;
 3. the batch is written as Parquet with a **manifest** (rows, checksums, schema version).
@@ -16,8 +20,9 @@ naming file, row and field. Rerunning a date writes nothing new. Each task emits
 `raw_<source>` asset that the warehouse is scheduled on.
 
 The task `check_inbox` fails, naming each one, when `inbox/D/` holds a folder or file
-that no contract claims (a partner's folder without `contracts/<folder>.yml`, a file
-that is not `<source>/*.csv`): such a delivery is not landed, and a warning in a log
+that is not for landing (a partner's folder without `contracts/<folder>.yml`, a file
+that is not `<source>/*.csv`, a symbolic link, which is never followed, or a file whose
+name holds personal data): such a delivery is not landed, and a warning in a log
 nobody reads would lose it. It runs beside the landing tasks, so every good source still
 lands and emits its asset; the run is marked failed until the content is claimed (a
 contract added) or removed, and a rerun then passes.

@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from zhongtai.settings import Settings
 from zhongtai.yaml_models import read_yaml_model
@@ -42,6 +42,13 @@ Treatment = Literal["keep", "pseudonymise", "pseudonymise_and_vault"]
 ProtectedCharacteristic = Literal["age", "sex", "marital_status", "ethnicity", "region"]
 PROTECTED_CHARACTERISTICS: tuple[ProtectedCharacteristic, ...] = get_args(ProtectedCharacteristic)
 DuplicateRows = Literal["number", "refuse"]
+# Personal data found by value (``privacy/scan.py``); a field declares with ``may_hold`` the
+# kinds it is for, every other kept string field is refused when it holds one.
+PersonalKind = Literal["national_id", "mobile", "bank_card", "email"]
+PERSONAL_KINDS: tuple[PersonalKind, ...] = get_args(PersonalKind)
+DIGIT_KINDS: tuple[PersonalKind, ...] = ("national_id", "mobile", "bank_card")
+# Characters a string field may hold when its contract sets no ``max_length``.
+DEFAULT_MAX_LENGTH = 256
 
 # The landed shape of a source, beside its contract's fields: what landing writes and the
 # warehouse and the gates read.
@@ -106,11 +113,58 @@ class FieldSpec(BaseModel):
     # Columns downstream (dbt staging, marts) computed from this field that carry the same
     # characteristics under another name, e.g. age_years from birth_date.
     derived_columns: tuple[str, ...] = ()
+    # Strings only: the longest value accepted (default DEFAULT_MAX_LENGTH characters).
+    max_length: int | None = Field(default=None, gt=0)
+    # Strings only: the kinds of personal data this field is for (not scanned for them);
+    # e.g. bank_card on a random hex install id, which can read as a Luhn-valid number.
+    may_hold: tuple[PersonalKind, ...] = ()
+    # Strings only: the closed list of values accepted (e.g. event types); anything else,
+    # a prohibited category above all, refuses the file.
+    allowed_values: tuple[str, ...] | None = None
 
-    @field_validator("protected", mode="before")
+    @field_validator("protected", "may_hold", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return (value,) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _string_limits(self) -> FieldSpec:
+        if self.type != "string":
+            named = [
+                name
+                for name, value in (
+                    ("max_length", self.max_length),
+                    ("may_hold", self.may_hold),
+                    ("allowed_values", self.allowed_values),
+                )
+                if value
+            ]
+            if named:
+                raise ValueError(f"field {self.name!r}: {', '.join(named)} apply to strings only")
+        prohibited = [v for v in self.allowed_values or () if PROHIBITED_FIELD.search(v)]
+        if prohibited:
+            raise ValueError(
+                f"field {self.name!r}: allowed_values {prohibited} name prohibited categories "
+                "(contacts, SMS, call logs, photos, audio, location history)"
+            )
+        return self
+
+    @property
+    def length_limit(self) -> int | None:
+        """The longest value landing accepts: strings only."""
+        if self.type != "string":
+            return None
+        return self.max_length or DEFAULT_MAX_LENGTH
+
+    @property
+    def scanned_kinds(self) -> tuple[PersonalKind, ...]:
+        """The kinds of personal data landing looks for in this field's values: every kind
+        it is not declared for, in a value kept in clear (a pseudonymised value never
+        lands); in an integer, those written in digits alone (an ID as a number)."""
+        if self.is_pseudonymised or self.type not in ("string", "int64"):
+            return ()
+        kinds = PERSONAL_KINDS if self.type == "string" else DIGIT_KINDS
+        return tuple(kind for kind in kinds if kind not in self.may_hold)
 
     @model_validator(mode="after")
     def _identifiers_never_kept_in_clear(self) -> FieldSpec:
@@ -195,6 +249,21 @@ class RecordKey(BaseModel):
         return value
 
 
+class IdentityCheck(BaseModel):
+    """Which fields landing checks a national ID with (``privacy/identity.py``).
+
+    ``national_id``: a field whose values must be valid IDs (check character, birth date).
+    ``birth_date``: a declared birth date that must agree with the ID's. ``applied_at``:
+    the moment at which the holder must be of age (``MIN_AGE_YEARS``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    national_id: str
+    birth_date: str | None = None
+    applied_at: str | None = None
+
+
 class Contract(BaseModel):
     """The data contract of one source, versioned: the version is the raw schema version."""
 
@@ -205,6 +274,7 @@ class Contract(BaseModel):
     description: str
     fields: tuple[FieldSpec, ...]
     record_key: RecordKey | None = None
+    identity: IdentityCheck | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Contract:
@@ -226,7 +296,20 @@ class Contract(BaseModel):
             )
         if self.record_key is not None:
             self._check_record_key(self.record_key, names)
+        if self.identity is not None:
+            self._check_identity(self.identity, names)
         return self
+
+    def _check_identity(self, identity: IdentityCheck, names: list[str]) -> None:
+        expected = {"national_id": "string", "birth_date": "date", "applied_at": "timestamp"}
+        for role, type_ in expected.items():
+            name = getattr(identity, role)
+            if name is None:
+                continue
+            if name not in names:
+                raise ValueError(f"identity.{role} {name!r} is not a field of the contract")
+            if self.field(name).type != type_:
+                raise ValueError(f"identity.{role} {name!r} must be a {type_} field")
 
     def _check_record_key(self, key: RecordKey, names: list[str]) -> None:
         if key.column not in names:

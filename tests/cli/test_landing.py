@@ -131,6 +131,29 @@ def test_land_exits_5_when_a_file_is_refused_and_a_folder_unclaimed(
     assert list((settings.raw_dir / "applications").rglob("*.parquet"))
 
 
+def test_land_quarantines_an_undecodable_file_skips_a_symlink_and_lands_the_rest(
+    zhongtai: Callable[..., Ran], settings: Settings, tmp_path: Path
+) -> None:
+    assert zhongtai("generate", "--applicants", "20", "--no-partner-portfolio").exit_code == 0
+    (applications,) = (settings.inbox_dir / AS_OF / "applications").glob("*.csv")
+    lines = applications.read_bytes().splitlines(keepends=True)
+    good = b"".join(lines[:-1])
+    applications.write_bytes(good + lines[-1].decode().encode("gb18030"))
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text("loan_id\n1\n")
+    link = settings.inbox_dir / AS_OF / "loans" / "part-00009.csv"
+    link.symlink_to(outside)
+
+    ran = zhongtai("land")
+
+    assert ran.exit_code == 5, ran.output
+    assert "not_utf8" in ran.text
+    assert f"{link}: a symbolic link: links are never followed" in ran.text
+    assert not list((settings.raw_dir / "applications").rglob("*.parquet"))
+    for source in ("loans", "repayments", "device_events"):  # every other source landed
+        assert list((settings.raw_dir / source).rglob("*.parquet")), source
+
+
 def test_land_of_one_source_looks_only_at_its_folder(
     zhongtai: Callable[..., Ran], settings: Settings
 ) -> None:
@@ -163,8 +186,9 @@ def test_land_help_documents_its_exit_codes(zhongtai: Callable[..., Ran]) -> Non
     assert ran.exit_code == 0
     for meaning in (
         "0 every delivered file landed",
-        "1 a file broke its contract",
-        "4 a folder or file of the inbox is claimed by no contract",
+        "1 a file was quarantined",
+        "4 an entry of the inbox is not for landing",
+        "a symbolic link (never followed)",
         "5 both 1 and 4",
         "2 a usage or configuration error",
     ):

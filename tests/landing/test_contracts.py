@@ -119,3 +119,46 @@ def test_a_bad_record_key_is_named(
     path = _keyless(tmp_path, record_key, key_type, key_pii)
     with pytest.raises(ContractError, match=re.escape(f"{path}: ") + ".*" + re.escape(expected)):
         read_contract(path)
+
+
+def test_an_allowed_value_cannot_name_a_prohibited_category(tmp_path: Path) -> None:
+    path = tmp_path / "sample.yml"
+    text = CONTRACT.format(name="event_type", pii="none", treatment="keep")
+    path.write_text(text + "    allowed_values: [app_open, sms_read]\n")
+    with pytest.raises(ContractError, match=r"allowed_values \['sms_read'\] name prohibited"):
+        read_contract(path)
+
+
+def test_string_limits_apply_to_strings_only(tmp_path: Path) -> None:
+    path = tmp_path / "sample.yml"
+    text = CONTRACT.format(name="count", pii="none", treatment="keep").replace(
+        "type: string\n    pii: none\n    treatment", "type: int64\n    pii: none\n    treatment"
+    )
+    path.write_text(text + "    max_length: 10\n")
+    with pytest.raises(ContractError, match="'count': max_length apply to strings only"):
+        read_contract(path)
+
+
+def test_every_string_field_has_a_size_limit() -> None:
+    for source in SOURCES:
+        for field in load_contract(source).fields:
+            if field.type == "string":
+                assert field.length_limit, f"{source}.{field.name}"
+
+
+def test_clear_strings_are_scanned_for_the_personal_data_they_are_not_for() -> None:
+    applications = load_contract("applications")
+    assert applications.field("application_id").scanned_kinds == (
+        "national_id", "mobile", "bank_card", "email",
+    )  # fmt: skip
+    assert "bank_card" not in applications.field("device_id").scanned_kinds
+    assert applications.field("national_id").scanned_kinds == ()  # pseudonymised: never lands
+    assert applications.field("term_months").scanned_kinds == ("national_id", "mobile", "bank_card")
+
+
+def test_an_identity_check_names_fields_of_the_right_type(tmp_path: Path) -> None:
+    path = tmp_path / "sample.yml"
+    text = CONTRACT.format(name="national_id", pii="none", treatment="keep")
+    path.write_text(text + "identity: {national_id: national_id, birth_date: sample_id}\n")
+    with pytest.raises(ContractError, match=r"identity\.birth_date 'sample_id' must be a date"):
+        read_contract(path)

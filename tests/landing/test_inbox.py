@@ -95,3 +95,16 @@ def test_asked_for_sources_only_their_folders_are_looked_at(settings: Settings) 
     assert _unclaimed(settings, sources=["applications"]) == {}
     assert set(_unclaimed(settings, sources=["loans"])) == {loans}
     assert len(_unclaimed(settings)) == 3
+
+
+def test_a_symlinked_delivery_day_is_never_followed(settings: Settings, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    write_delivery(elsewhere, "applications", [application(1)])
+    settings.inbox_dir.mkdir(parents=True)
+    _day(settings).symlink_to(elsewhere / INGEST_DATE.isoformat(), target_is_directory=True)
+
+    assert delivered_files(settings.inbox_dir, INGEST_DATE, "applications") == []
+    assert land_delivery(INGEST_DATE, settings, sources=["applications"])[0].landed == []
+    assert _unclaimed(settings) == {
+        _day(settings): "a symbolic link: links are never followed, not landed"
+    }

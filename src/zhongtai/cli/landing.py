@@ -96,12 +96,17 @@ def land(
 ) -> None:
     """Land the inbox of one delivery date into the raw zone (outside Airflow).
 
-    Every source's files land, whatever happens to another's. Exit codes:
+    Every entry of the inbox is landed, quarantined with a reason, or reported as not
+    for landing; one bad file never stops another. Exit codes:
 
-    0  every delivered file landed (now or before) and nothing is unclaimed;
-    1  a file broke its contract and was quarantined;
-    4  a folder or file of the inbox is claimed by no contract (a folder without
-       contracts/<folder>.yml, a file that is not <source>/*.csv): not landed;
+    0  every delivered file landed (now or before) and nothing else is in the inbox;
+    1  a file was quarantined: it broke its contract (a field, a type, a size limit,
+       personal data in a field not declared for it, an invalid national ID, a minor,
+       a prohibited category), could not be decoded, or failed to land unexpectedly;
+    4  an entry of the inbox is not for landing: a folder without
+       contracts/<folder>.yml, a file that is not <source>/*.csv (.CSV, .txt,
+       .csv.gz), a folder inside a source folder, a symbolic link (never followed),
+       a special file, or a file whose name holds personal data;
     5  both 1 and 4;
     2  a usage or configuration error: an unknown --source, a contract that
        does not load.

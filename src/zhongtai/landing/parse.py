@@ -8,6 +8,7 @@ personal fields never appear in a problem: a quarantine record is read by people
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from zhongtai.contracts import PROHIBITED_FIELD, Contract, FieldSpec, arrow_types
+from zhongtai.privacy.scan import personal_data_in
 
 ARROW_TYPES = arrow_types()
 
@@ -30,6 +32,11 @@ EXPECTED_FORMAT = {
 
 MAX_PROBLEMS = 50  # per file: enough to act on, small enough to read
 CAST_SLICE = 4096
+BLOCK_BYTES = 64 << 20  # the CSV reader's block: no row may be larger
+MAX_FILE_BYTES = 8 << 30  # a delivery is split into files far smaller than this
+MAX_COLUMN_NAME = 64
+SHOWN_VALUE_CHARS = 24  # a refused value of a non-personal field is shown up to this size
+UNDECODED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, as surrogateescape
 
 
 @dataclass(frozen=True)
@@ -80,9 +87,15 @@ def read_delivered_file(path: Path, contract: Contract) -> pa.Table:
     The table holds the delivered fields (``contract.delivered_fields``): a derived record
     key is added afterwards (``landing/keys.py``).
     """
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ContractViolation(
+            path,
+            [Problem("file_too_large", f"{size:,} bytes, over the {MAX_FILE_BYTES:,} accepted")],
+        )
     header = _read_header(path)
     _check_header(path, header, contract)
-    table = _read_as_strings(path, header)
+    table = _read_as_strings(path, header, contract)
     table = _add_missing_optional_fields(table, contract)
     problems = list(_missing_required_values(table, contract))
     columns = []
@@ -96,22 +109,32 @@ def read_delivered_file(path: Path, contract: Contract) -> pa.Table:
 
 
 def _read_header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8") as handle:
+    # Undecodable bytes read as surrogates: a bad row further on is the data's problem.
+    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
         try:
-            return next(csv.reader(handle))
+            header = next(csv.reader(handle))
         except StopIteration:
             raise ContractViolation(
                 path, [Problem("empty_file", "the file has no header row")]
             ) from None
-        except UnicodeDecodeError as error:
-            raise ContractViolation(path, [Problem("not_utf8", str(error))]) from None
+        except csv.Error:
+            raise ContractViolation(
+                path, [Problem("unparseable_row", "the header row is not CSV", row=None)]
+            ) from None
+    if any(UNDECODED.search(name) for name in header):
+        raise ContractViolation(path, [Problem("not_utf8", "the header is not UTF-8 text")])
+    return header
 
 
 def _check_header(path: Path, header: list[str], contract: Contract) -> None:
     declared = {field.name for field in contract.delivered_fields}
     derived = contract.derived_key
     problems = [
-        Problem("prohibited_field", "this category of data is never collected", field=name)
+        Problem(
+            "prohibited_field",
+            "this category of data is never collected",
+            field=_column_label(name),
+        )
         for name in header
         if PROHIBITED_FIELD.search(name)
     ]
@@ -120,7 +143,7 @@ def _check_header(path: Path, header: list[str], contract: Contract) -> None:
             "derived_field",
             f"the {contract.source} contract v{contract.version} derives this record key at "
             "landing: a delivery must not carry it",
-            field=name,
+            field=_column_label(name),
         )
         for name in header
         if name == derived
@@ -129,13 +152,13 @@ def _check_header(path: Path, header: list[str], contract: Contract) -> None:
         Problem(
             "undeclared_field",
             f"not declared in the {contract.source} contract v{contract.version}",
-            field=name,
+            field=_column_label(name),
         )
         for name in header
         if name not in declared and name != derived and not PROHIBITED_FIELD.search(name)
     ]
     problems += [
-        Problem("duplicate_field", "the column appears more than once", field=name)
+        Problem("duplicate_field", "the column appears more than once", field=_column_label(name))
         for name in sorted(set(header))
         if header.count(name) > 1
     ]
@@ -152,41 +175,95 @@ def _check_header(path: Path, header: list[str], contract: Contract) -> None:
         raise ContractViolation(path, problems)
 
 
-def _read_as_strings(path: Path, header: list[str]) -> pa.Table:
+def _column_label(name: str) -> str:
+    """A delivered column's name as a problem may quote it: one that holds personal data,
+    or is too long to be a name, is withheld."""
+    if len(name) > MAX_COLUMN_NAME or personal_data_in(name):
+        return "<a column name withheld: it holds personal data or is too long>"
+    return name
+
+
+def _read_as_strings(path: Path, header: list[str], contract: Contract) -> pa.Table:
     malformed: list[str] = []
 
     def note_malformed(row: pa_csv.InvalidRow) -> str:
-        malformed.append(row.text)
+        malformed.append("")  # counted, never kept: the row may hold personal data
         return "skip"
 
-    table = pa_csv.read_csv(
-        path,
-        read_options=pa_csv.ReadOptions(block_size=64 << 20),
-        parse_options=pa_csv.ParseOptions(invalid_row_handler=note_malformed),
-        convert_options=pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in header},
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-        ),
-    )
+    try:
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(block_size=BLOCK_BYTES),
+            parse_options=pa_csv.ParseOptions(invalid_row_handler=note_malformed),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid:  # not UTF-8, or a row larger than a block: the slow path says
+        raise ContractViolation(path, _locate_unreadable_rows(path, header, contract)) from None
     if malformed:
-        problems = list(_locate_malformed_rows(path, len(header)))
-        raise ContractViolation(path, problems, total=len(malformed))
+        problems = _locate_unreadable_rows(path, header, contract)
+        raise ContractViolation(path, problems, total=max(len(malformed), len(problems)))
     return table
 
 
-def _locate_malformed_rows(path: Path, width: int) -> Iterator[Problem]:
-    """Slow path, only for refused files: name each row whose field count is wrong."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        next(reader)
-        for row_number, row in enumerate(reader, start=1):
-            if len(row) != width:
-                yield Problem(
-                    "unparseable_row",
-                    f"expected {width} fields, found {len(row)}",
+def _locate_unreadable_rows(path: Path, header: list[str], contract: Contract) -> list[Problem]:
+    """Slow path, only for refused files: each row that is not UTF-8, has a field over its
+    size limit, or has the wrong number of fields."""
+    limits = {field.name: field.length_limit for field in contract.delivered_fields}
+    problems: list[Problem] = []
+    previous = csv.field_size_limit(BLOCK_BYTES * 4)
+    try:
+        with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+            reader = csv.reader(handle)
+            next(reader, None)
+            for row_number, row in enumerate(reader, start=1):
+                problems += _row_problems(row, row_number, header, limits)
+                if len(problems) >= MAX_PROBLEMS:
+                    break
+    except csv.Error:
+        problems.append(Problem("unparseable_row", "the CSV cannot be read past this point"))
+    finally:
+        csv.field_size_limit(previous)
+    return problems or [
+        Problem(
+            "unparseable_file",
+            f"the CSV reader refused the file (a row over {BLOCK_BYTES:,} "
+            "bytes, or a quote never closed)",
+        )
+    ]
+
+
+def _row_problems(
+    row: list[str], row_number: int, header: list[str], limits: dict[str, int | None]
+) -> list[Problem]:
+    problems = []
+    for name, value in zip(header, row, strict=False):
+        limit = limits.get(name)
+        if UNDECODED.search(value):
+            problems.append(
+                Problem("not_utf8", "bytes that are not UTF-8 text", row=row_number, field=name)
+            )
+        elif limit is not None and len(value) > limit:
+            problems.append(
+                Problem(
+                    "too_long",
+                    f"longer than {limit:,} characters (the contract's max_length)",
                     row=row_number,
+                    field=name,
                 )
+            )
+    if len(row) != len(header):
+        problems.append(
+            Problem(
+                "unparseable_row",
+                f"expected {len(header)} fields, found {len(row)}",
+                row=row_number,
+            )
+        )
+    return problems
 
 
 def _add_missing_optional_fields(table: pa.Table, contract: Contract) -> pa.Table:
@@ -197,16 +274,19 @@ def _add_missing_optional_fields(table: pa.Table, contract: Contract) -> pa.Tabl
 
 
 def _missing_required_values(table: pa.Table, contract: Contract) -> Iterator[Problem]:
+    """Rows where a required field is empty or only blanks."""
     for field in contract.delivered_fields:
-        column = table.column(field.name)
-        if not field.required or column.null_count == 0:
+        if not field.required:
             continue
-        nulls = pc.filter(
-            pa.array(range(1, table.num_rows + 1)),
-            pc.is_null(column).combine_chunks(),
-        )
-        for row in nulls.to_pylist()[:MAX_PROBLEMS]:
-            yield Problem("missing_value", "a required field is empty", row=row, field=field.name)
+        blank = pc.equal(pc.utf8_trim_whitespace(table.column(field.name)), "")
+        missing = pc.or_kleene(pc.is_null(table.column(field.name)), blank).combine_chunks()
+        if not pc.any(missing).as_py():
+            continue
+        rows = pc.filter(pa.array(range(1, table.num_rows + 1)), missing)
+        for row in rows.to_pylist()[:MAX_PROBLEMS]:
+            yield Problem(
+                "missing_value", "a required field is empty or blank", row=row, field=field.name
+            )
 
 
 def _cast(column: pa.ChunkedArray, field: FieldSpec) -> tuple[pa.ChunkedArray, list[Problem]]:
@@ -231,7 +311,7 @@ def _locate_cast_failures(
         for offset, value in enumerate(piece):
             if _casts(pa.array([value.as_py()], pa.string()), target):
                 continue
-            shown = repr(value.as_py()) if field.pii == "none" else f"<{field.pii} redacted>"
+            shown = _shown(value.as_py(), field)
             yield Problem(
                 "wrong_type",
                 f"{shown} is not {EXPECTED_FORMAT[field.type]}",
@@ -241,6 +321,13 @@ def _locate_cast_failures(
             found += 1
             if found >= MAX_PROBLEMS:
                 return
+
+
+def _shown(value: str, field: FieldSpec) -> str:
+    """A refused value as a quarantine record may show it: only short, non-personal ones."""
+    if field.pii != "none" or len(value) > SHOWN_VALUE_CHARS or personal_data_in(value):
+        return "the value"
+    return repr(value)
 
 
 def _casts(values: pa.Array, target: pa.DataType) -> bool:

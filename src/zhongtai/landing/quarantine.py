@@ -2,7 +2,7 @@
 
 The delivered file still holds clear identifiers, so it is kept encrypted (AES-GCM under
 the vault's master key); the reason record names file, row, field and rule, never a
-personal value.
+personal value. Files are 0600, folders 0700.
 
     quarantine/<source>/ingest_date=YYYY-MM-DD/batch_id=<id>/<file>.enc
                                                              reason.json
@@ -19,10 +19,12 @@ from pathlib import Path
 
 from zhongtai.contracts import Contract
 from zhongtai.landing.parse import ContractViolation
+from zhongtai.landing.rawzone import make_private_folder
 from zhongtai.privacy.files import encrypt_file
 from zhongtai.privacy.keys import KeyRing
 
 REASON_NAME = "reason.json"
+PRIVATE_FILE = 0o600
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def quarantine_file(
         return QuarantineRecord.read(final)
     staging = final.parent / f".staging-{batch_id}-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    make_private_folder(quarantine_dir, staging)
     try:
         encrypt_file(path, staging / f"{path.name}.enc", keyring)
         record = {
@@ -78,7 +80,9 @@ def quarantine_file(
             "problems": [problem.to_dict() for problem in violation.problems],
             "quarantined_at": now.isoformat(),
         }
-        (staging / REASON_NAME).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        reason = staging / REASON_NAME
+        reason.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        reason.chmod(PRIVATE_FILE)
         staging.rename(final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

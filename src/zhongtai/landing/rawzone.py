@@ -3,7 +3,8 @@
 One delivered file is one batch, named by the checksum of its bytes and the contract
 version, so landing the same file twice finds the batch already there and writes
 nothing. A batch appears whole or not at all: it is written to a staging folder and
-renamed into place, then made read-only.
+renamed into place, then made read-only to its owner alone (files 0400, folders 0700:
+pseudonyms and quasi-identifiers are personal data too).
 
     raw/<source>/ingest_date=YYYY-MM-DD/batch_id=<id>/part-0.parquet
                                                       _manifest.json
@@ -26,7 +27,16 @@ from zhongtai import __version__
 from zhongtai.contracts import DATA_NAME
 
 MANIFEST_NAME = "_manifest.json"
-READ_ONLY = 0o444
+READ_ONLY = 0o400
+PRIVATE_FOLDER = 0o700
+
+
+def make_private_folder(zone: Path, folder: Path) -> None:
+    """Create ``folder`` inside ``zone``; it, ``zone`` and every folder between are 0700,
+    whatever the umask."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in (folder, *folder.relative_to(zone).parents):
+        (path if path.is_absolute() else zone / path).chmod(PRIVATE_FOLDER)
 
 
 @dataclass(frozen=True)
@@ -106,7 +116,7 @@ def write_batch(
     final = batch_dir(raw_dir, source, ingest_date, batch_id)
     staging = final.parent / f".staging-{batch_id}-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    make_private_folder(raw_dir, staging)
     try:
         data_path = staging / DATA_NAME
         pq.write_table(table, data_path, compression="zstd", row_group_size=256_000)

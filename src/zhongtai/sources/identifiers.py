@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
+from zhongtai.privacy.identity import check_characters, has_valid_check_character
 from zhongtai.sources.encoding import (
     digit_matrix,
     fixed_width,
@@ -137,8 +138,6 @@ IP_FIRST_OCTETS: tuple[int, ...] = (
     223,
 )  # fmt: skip
 
-_ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-_ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
 MAX_SEQUENCE = 999  # the 3-digit sequence block runs 001..999; odd for men, even for women
 
 
@@ -251,18 +250,9 @@ class NationalIds:
     is_male: np.ndarray
 
 
-def check_digits(body: np.ndarray) -> np.ndarray:
-    """ISO 7064 MOD 11-2 check characters (as ASCII codes) for (n, 17) matrices of digit codes."""
-    total = (body.astype(np.int64) - 48) @ _ID_WEIGHTS
-    return _ID_CHECK[total % 11]
-
-
-def is_valid_national_id(text: str) -> bool:
-    """Whether an 18-character mainland ID has a correct MOD 11-2 check character."""
-    if len(text) != 18 or not text[:17].isdigit():
-        return False
-    body = np.frombuffer(text[:17].encode(), dtype=np.uint8)[None, :]
-    return chr(check_digits(body)[0]) == text[17]
+# The check character rule lives with the identity checks landing and the API apply.
+check_digits = check_characters
+is_valid_national_id = has_valid_check_character
 
 
 def national_ids(index: np.ndarray, space: NationalIdSpace) -> NationalIds:
