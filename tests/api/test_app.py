@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,6 +49,9 @@ def api(served_world: Settings, feature_world: Settings) -> Iterator[Api]:
                 purposes=["credit_scoring", "fraud_prevention"],
                 rate_limit_per_minute=limit,
             )
+        _, keys["ops"] = store.create_partner(
+            "ops", "Operations", scopes=["operations"], purposes=[], rate_limit_per_minute=600
+        )
     app = create_app(lambda: open_platform(served_world))
     with TestClient(app) as client:
         yield Api(client, keys, delivered_applications(feature_world))
@@ -70,7 +74,8 @@ def test_a_decision_with_reasons_models_and_rules(api: Api, served_world: Settin
 
 def test_a_stranger_is_decided_on_what_they_declare(api: Api) -> None:
     body = request_for(api.rows[0])
-    body["applicant"] = {**body["applicant"], "national_id": "11010519491231002X"}
+    stranger = {"national_id": "11010519491231002X", "birth_date": "1949-12-31"}
+    body["applicant"] = {**body["applicant"], **stranger}
     response = api.decide("bank_a", body)
     assert response.status_code == 200, response.text
 
@@ -130,7 +135,7 @@ def test_wrong_types_unknown_fields_and_oversized_bodies_are_refused(api: Api) -
     assert unknown.status_code == 422 and "salary_slip" in unknown.json()["detail"]
     huge = request_for(api.rows[4], padding="x" * 20_000)
     assert api.decide("bank_a", huge).status_code == 413
-    missing = api.client.get("/v1/features/no_such_service/x", headers=api.as_("bank_a"))
+    missing = api.client.get(f"/v1/features/no_such_service/{'0' * 64}", headers=api.as_("bank_a"))
     assert missing.status_code == 404
 
 
@@ -154,10 +159,24 @@ def test_health_readiness_metrics_and_docs(api: Api) -> None:
     assert api.client.get("/healthz").json() == {"status": "ok"}
     ready = api.client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["model_versions"]["credit_pd"] == "1"
-    metrics = api.client.get("/metrics").text
+    assert api.client.get("/metrics").status_code == 401
+    assert api.client.get("/metrics", headers=api.as_("bank_a")).status_code == 403
+    metrics = api.client.get("/metrics", headers=api.as_("ops")).text
     assert "zhongtai_decisions_total" in metrics and "zhongtai_request_seconds" in metrics
-    assert api.client.get("/docs").status_code == 200
     assert "/v1/decisions" in api.client.get("/openapi.json").json()["paths"]
+
+
+@pytest.mark.parametrize(
+    ("page", "asset"), [("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc")]
+)
+def test_the_docs_load_offline_from_the_app_s_own_assets(api: Api, page: str, asset: str) -> None:
+    html = api.client.get(page).text
+    scripts = re.findall(r'src="([^"]+)"', html) + re.findall(r'href="([^"]+\.css)"', html)
+    assert any(asset in script for script in scripts)
+    for script in scripts:
+        assert script.startswith("/"), f"{page} loads {script} from outside the app"
+        assert api.client.get(script).status_code == 200
+    assert "https://" not in html
 
 
 def _entity_of(api: Api, decision_id: str) -> str:

@@ -35,10 +35,10 @@ def fuzz_key(served_world: Settings) -> str:
 @pytest.fixture(scope="module")
 def api_schema(served_world: Settings) -> Iterator[schemathesis.schemas.BaseSchema]:
     app = create_app(lambda: open_platform(served_world))
-    app.state.platform = open_platform(served_world)  # what the lifespan would open
+    opened = app.state.platform = open_platform(served_world)  # what the lifespan would open
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     yield schema
-    app.state.platform.close()
+    opened.close()  # a lifespan the calls ran closes its own
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])

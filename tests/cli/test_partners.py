@@ -53,9 +53,11 @@ def test_an_unknown_key_prefix_is_refused(zhongtai: Callable[..., Ran]) -> None:
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (("partners", "add", "Bank A", "--name", "A", "--scope", "s", "--purpose", "p"), "slug"),
-        (("partners", "add", "bank_a", "--scope", "s", "--purpose", "p"), "'--name'"),
+        (("partners", "add", "Bank A", "--name", "A", *ADD_BANK_A[5:]), "slug"),
+        (("partners", "add", "bank_a", *ADD_BANK_A[5:]), "'--name'"),
         ((*ADD_BANK_A, "--rate-limit", "0"), "'--rate-limit'"),
+        ((*ADD_BANK_A[:6], "everything", "--purpose", "credit_scoring"), "unknown 'everything'"),
+        ((*ADD_BANK_A[:8], "marketing"), "--purpose: unknown 'marketing'"),
     ],
 )
 def test_a_bad_partner_is_refused_naming_what_is_wrong(
@@ -64,6 +66,11 @@ def test_a_bad_partner_is_refused_naming_what_is_wrong(
     ran = zhongtai(*args)
     assert ran.exit_code == 2
     assert named in ran.text
+
+
+def test_an_operations_key_needs_no_purpose(zhongtai: Callable[..., Ran]) -> None:
+    ran = zhongtai("partners", "add", "ops", "--name", "Operations", "--scope", "operations")
+    assert ran.exit_code == 0, ran.output
 
 
 def test_a_partner_is_registered_once(zhongtai: Callable[..., Ran]) -> None:

@@ -11,8 +11,9 @@ from tests.cli.ran import Ran
 def test_serve_help_names_its_options(zhongtai: Callable[..., Ran]) -> None:
     ran = zhongtai("serve", "--help")
     assert ran.exit_code == 0, ran.output
-    for option in ("--host", "--port", "--tls-cert", "--tls-key"):
+    for option in ("--host", "--port", "--workers", "--tls-cert", "--tls-key"):
         assert option in ran.text
+    assert "127.0.0.1" in ran.text  # the default interface: never every interface
 
 
 def test_a_certificate_without_its_key_is_refused(zhongtai: Callable[..., Ran]) -> None:

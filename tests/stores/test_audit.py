@@ -21,14 +21,15 @@ from zhongtai.stores.audit import (
     audit_log_path,
     audit_verify,
     canonical_json,
+    payload_hash,
     record_hash,
     verify,
 )
 
-COLUMNS = (
-    "seq, at, partner_id, purpose, action, applicant_id, decision_id, features, "
-    "model_versions, rules_version, outcome, prev_hash, hash"
-)
+HEADER = "action, at, model_versions, partner_id, payload_hash, prev_hash, purpose, rules_version"
+PAYLOAD = "applicant_id, decision_id, features, outcome, payload_salt"
+COLUMNS = f"seq, {HEADER}, hash, {PAYLOAD}"
+NAMES = [name.strip() for name in COLUMNS.split(",")]
 
 
 def applicant(n: int) -> str:
@@ -100,11 +101,12 @@ def test_appended_records_verify(log_path: Path) -> None:
     result = verify(log_path)
     assert result.ok, result.reason
     assert (result.records, result.first_bad_seq, result.head) == (2, None, head)
-    stored_first, stored_second = rows(log_path)
-    assert stored_first[1] == first.at and stored_first[-1] == first.hash
-    assert stored_first[-2] == GENESIS_HASH and stored_second[-2] == first.hash
-    assert json.loads(stored_first[7]) == {"income_minor": 800_000, "ratio": 0.5, "gap": None}
-    assert stored_first[6] is None and stored_first[10] is None  # no decision, no outcome
+    stored_first, stored_second = (dict(zip(NAMES, row, strict=True)) for row in rows(log_path))
+    assert stored_first["at"] == first.at and stored_first["hash"] == first.hash
+    assert stored_first["prev_hash"] == GENESIS_HASH and stored_second["prev_hash"] == first.hash
+    features = json.loads(stored_first["features"])
+    assert features == {"income_minor": 800_000, "ratio": 0.5, "gap": None}
+    assert stored_first["decision_id"] is None and stored_first["outcome"] is None
 
 
 def test_a_reopened_log_continues_the_chain(five_records: Path) -> None:
@@ -117,22 +119,29 @@ def test_a_reopened_log_continues_the_chain(five_records: Path) -> None:
 
 
 def test_the_hash_is_reproducible_from_the_record_alone(five_records: Path) -> None:
-    """A verifier without zhongtai: SHA-256 of the canonical JSON of the parsed fields."""
-    names = [name.strip() for name in COLUMNS.split(",")]
+    """A verifier without zhongtai: SHA-256 of the canonical JSON of the parsed header,
+    whose payload_hash is the SHA-256 of the canonical JSON of the parsed payload."""
     for row in rows(five_records):
-        record = dict(zip(names, row, strict=True))
+        record = dict(zip(NAMES, row, strict=True))
         stored_hash = record.pop("hash")
-        for name in ("features", "model_versions", "outcome"):
-            record[name] = json.loads(record[name])
-        text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        assert hashlib.sha256(text.encode()).hexdigest() == stored_hash
-        assert text == canonical_json(record)
+        payload = {name.strip(): record.pop(name.strip()) for name in PAYLOAD.split(",")}
+        for name in ("features", "outcome"):
+            payload[name] = json.loads(payload[name])
+        record["model_versions"] = json.loads(record["model_versions"])
+        for part, expected in ((payload, record["payload_hash"]), (record, stored_hash)):
+            text = json.dumps(part, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            assert hashlib.sha256(text.encode()).hexdigest() == expected
+            assert text == canonical_json(part)
 
 
 def test_the_log_refuses_updates_and_deletes(five_records: Path) -> None:
     with sqlite3.connect(five_records) as connection:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             connection.execute("UPDATE audit_records SET outcome = NULL WHERE seq = 2")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):  # a fake redaction
+            connection.execute(
+                "UPDATE audit_records SET redacted_at = 'now', purpose = 'x' WHERE seq = 2"
+            )
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             connection.execute("DELETE FROM audit_records WHERE seq = 5")
 
@@ -157,8 +166,51 @@ def test_an_edited_field_is_found(five_records: Path, tamper: sqlite3.Connection
     result = verify(five_records)
 
     assert (result.ok, result.records, result.first_bad_seq) == (False, 5, 3)
-    assert "hash is not the hash of its fields" in result.reason
+    assert "payload is not the payload it was recorded with" in result.reason
     assert result.head is not None and result.head[0] == 2
+
+
+def test_an_edited_header_field_is_found(five_records: Path, tamper: sqlite3.Connection) -> None:
+    tamper.execute("UPDATE audit_records SET purpose = 'marketing' WHERE seq = 3")
+
+    result = verify(five_records)
+
+    assert (result.ok, result.first_bad_seq) == (False, 3)
+    assert "hash is not the hash of its fields" in result.reason
+
+
+def test_a_redacted_subject_still_verifies_and_keeps_no_payload(five_records: Path) -> None:
+    with AuditLog.open(five_records) as log:
+        assert log.redact_subject(applicant(3), "erasure request 2026-11-23") == 1
+        assert log.redact_subject(applicant(3), "again") == 0
+        append_decision(log, 6)
+
+    result = verify(five_records)
+    assert result.ok, result.reason
+    assert (result.records, result.redacted) == (6, 1)
+    record = dict(zip(NAMES, rows(five_records)[2], strict=True))
+    payload = [record[name.strip()] for name in PAYLOAD.split(",")]
+    assert payload == [None] * 5
+    raw = b"".join(p.read_bytes() for p in five_records.parent.glob("audit.db*"))
+    assert applicant(3).encode() not in raw and b"decision-3" not in raw
+
+
+def test_a_tampered_payload_beside_a_redacted_one_is_found(five_records: Path) -> None:
+    with AuditLog.open(five_records) as log:
+        log.redact_subject(applicant(2), "erasure")
+    with sqlite3.connect(five_records) as connection:
+        connection.execute("DROP TRIGGER audit_records_are_never_updated")
+        connection.execute("UPDATE audit_records SET features = '{}' WHERE seq = 4")
+
+    assert verify(five_records).first_bad_seq == 4
+
+
+def test_a_redaction_names_a_pseudonym_and_a_reason(five_records: Path) -> None:
+    with AuditLog.open(five_records) as log:
+        with pytest.raises(ValueError, match="pseudonym"):
+            log.redact_subject("11010519491231002X", "erasure")
+        with pytest.raises(ValueError, match="reason"):
+            log.redact_subject(applicant(1), " ")
 
 
 @pytest.mark.parametrize("deleted, first_bad", [(3, 3), (1, 1)])
@@ -211,12 +263,12 @@ def test_a_forged_hash_is_found(five_records: Path, tamper: sqlite3.Connection) 
 def test_a_record_rewritten_with_its_hash_recomputed_is_found(
     five_records: Path, tamper: sqlite3.Connection
 ) -> None:
-    names = [name.strip() for name in COLUMNS.split(",")]
-    record = dict(zip(names, rows(five_records)[2], strict=True))  # seq 3
+    record = dict(zip(NAMES, rows(five_records)[2], strict=True))  # seq 3
     record["outcome"] = '{"decision":"decline","limit_minor":0,"reason_codes":[]}'
+    record["payload_hash"] = payload_hash(record)
     tamper.execute(
-        "UPDATE audit_records SET outcome = ?, hash = ? WHERE seq = 3",
-        (record["outcome"], record_hash(record)),
+        "UPDATE audit_records SET outcome = ?, payload_hash = ?, hash = ? WHERE seq = 3",
+        (record["outcome"], record["payload_hash"], record_hash(record)),
     )
 
     result = verify(five_records)
@@ -230,12 +282,12 @@ def test_an_anchor_catches_a_rewritten_or_cut_tail(
 ) -> None:
     anchor = verify(five_records).head
     assert anchor is not None and anchor[0] == 5
-    names = [name.strip() for name in COLUMNS.split(",")]
-    last = dict(zip(names, rows(five_records)[4], strict=True))
+    last = dict(zip(NAMES, rows(five_records)[4], strict=True))
     last["features"] = "{}"
+    last["payload_hash"] = payload_hash(last)
     tamper.execute(
-        "UPDATE audit_records SET features = ?, hash = ? WHERE seq = 5",
-        (last["features"], record_hash(last)),
+        "UPDATE audit_records SET features = ?, payload_hash = ?, hash = ? WHERE seq = 5",
+        (last["features"], last["payload_hash"], record_hash(last)),
     )
 
     assert verify(five_records).ok  # a chain alone cannot see a rewritten tail ...

@@ -63,3 +63,47 @@ def test_another_partner_s_decision_reads_as_unknown(store: DecisionStore) -> No
 def test_decisions_name_applicants_by_pseudonym_only(store: DecisionStore) -> None:
     with pytest.raises(ValueError, match="pseudonym"):
         store.save("d1", "bank-a", "11010519491231002X", decided_at=DAY, answer="{}")
+
+
+def test_a_decision_and_its_audit_record_commit_together_or_not_at_all(tmp_path: Path) -> None:
+    from zhongtai.stores.audit import AuditLog, verify
+
+    path = tmp_path / "api" / "audit.db"
+    with AuditLog.open(path) as log:
+        decisions = DecisionStore.beside(log)
+        saving = decisions.saving("d1", "bank-a", applicant(1), decided_at=DAY, answer="{}")
+        log.append(
+            partner_id="bank-a",
+            purpose="credit_scoring",
+            action="decision",
+            applicant_id=applicant(1),
+            decision_id="d1",
+            alongside=saving,
+        )
+        again = decisions.saving("d1", "bank-a", applicant(1), decided_at=DAY, answer="{}")
+        with pytest.raises(Exception, match="UNIQUE"):  # the decision fails: no record either
+            log.append(
+                partner_id="bank-a",
+                purpose="credit_scoring",
+                action="decision",
+                applicant_id=applicant(1),
+                decision_id="d1",
+                alongside=again,
+            )
+        assert log.head[0] == 1
+    checked = verify(path)
+    assert checked.ok and checked.records == 1, checked.reason
+
+
+def test_erasing_a_subject_deletes_their_decisions_and_reviews(store: DecisionStore) -> None:
+    save(store, "d1", "bank-a", 1, DAY)
+    save(store, "d2", "bank-b", 1, DAY)
+    save(store, "d3", "bank-a", 2, DAY)
+    store.request_review("d1", "bank-a", "my income changed")
+
+    assert store.erase_subject(applicant(1)) == 2
+    assert store.latest("bank-a", applicant(1)) is None
+    assert store.latest("bank-a", applicant(2)) is not None
+    assert store.review_queue() == []
+    raw = b"".join(p.read_bytes() for p in store._database.path.parent.glob("decisions.db*"))
+    assert applicant(1).encode() not in raw

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from zhongtai.settings import Settings
+from zhongtai.stores.limits import RateLimiter
 from zhongtai.stores.partners import (
     KEY_PREFIX,
     SHOWN_KEY_CHARS,
     Access,
     Partner,
     PartnerStore,
-    RateLimiter,
     Refusal,
     partners_add,
     partners_list,
@@ -186,9 +186,9 @@ def test_submissions_name_applicants_by_pseudonym_only(store: PartnerStore) -> N
     assert b"11010519491231002X" not in on_disk(store.path)
 
 
-def test_the_rate_limiter_allows_a_minute_s_worth_then_says_when_to_retry() -> None:
+def test_the_rate_limiter_allows_a_minute_s_worth_then_says_when_to_retry(tmp_path: Path) -> None:
     now = [1000.0]
-    limiter = RateLimiter(clock=lambda: now[0])
+    limiter = RateLimiter(tmp_path / "limits.db", clock=lambda: now[0])
 
     assert [limiter.allow("bank-a", 5) for _ in range(5)] == [(True, 0.0)] * 5
     allowed, retry_after = limiter.allow("bank-a", 5)
@@ -209,8 +209,8 @@ def test_the_rate_limiter_allows_a_minute_s_worth_then_says_when_to_retry() -> N
     assert [limiter.allow("bank-a", 5)[0] for _ in range(6)] == [True] * 5 + [False]
 
 
-def test_the_rate_limiter_is_exact_under_threads() -> None:
-    limiter = RateLimiter(clock=lambda: 0.0)
+def test_the_rate_limiter_is_exact_under_threads(tmp_path: Path) -> None:
+    limiter = RateLimiter(tmp_path / "limits.db", clock=lambda: 0.0)
     allowed: list[bool] = []
 
     def hammer() -> None:
@@ -225,6 +225,14 @@ def test_the_rate_limiter_is_exact_under_threads() -> None:
 
     assert sum(allowed) == 1000
     assert len(allowed) == 4000
+
+
+def test_the_rate_limit_is_shared_by_every_process_s_limiter(tmp_path: Path) -> None:
+    """Two workers (two limiters on one file) share one budget, not one each."""
+    first = RateLimiter(tmp_path / "limits.db", clock=lambda: 0.0)
+    second = RateLimiter(tmp_path / "limits.db", clock=lambda: 0.0)
+    taken = [(first if n % 2 else second).allow("bank-a", 30)[0] for n in range(66)]
+    assert sum(taken) == 30
 
 
 def test_the_cli_bodies_add_list_and_revoke(settings: Settings) -> None:
@@ -247,3 +255,14 @@ def test_the_cli_bodies_add_list_and_revoke(settings: Settings) -> None:
     assert revoked.partner_id == "bank-a" and revoked.revoked_at is not None
     with PartnerStore.open(partners_path(settings)) as store:
         assert store.authenticate(key) is None
+
+
+def test_erasing_a_subject_deletes_their_submissions_and_consents(store: PartnerStore) -> None:
+    partner, _ = add_bank(store)
+    store.record_submission(partner, applicant(1), [CREDIT])
+    store.record_submission(partner, applicant(2), [CREDIT])
+
+    assert store.erase_subject(applicant(1)) == 1
+    assert store.consented_purposes(partner, applicant(1)) is None
+    assert store.consented_purposes(partner, applicant(2)) == {CREDIT}
+    assert applicant(1).encode() not in on_disk(store.path)

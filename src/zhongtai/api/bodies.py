@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from zhongtai.api.problems import problem
 
 
 class BoundedBodies:
@@ -61,7 +62,5 @@ class BoundedBodies:
         await self.app(scope, replay, counted)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        refusal = JSONResponse(
-            {"detail": f"request body over {self.max_bytes} bytes"}, status_code=413
-        )
+        refusal = problem(413, f"request body over {self.max_bytes} bytes")
         await refusal(scope, receive, send)

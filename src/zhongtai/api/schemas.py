@@ -21,6 +21,10 @@ class ScoresOut(BaseModel):
 
 
 class Problem(BaseModel):
-    """An error: what is wrong, in words a partner can act on."""
+    """An error as problem details (RFC 9457): what is wrong, in words a partner can act
+    on; never an internal."""
 
+    type: str = "about:blank"
+    title: str
+    status: int
     detail: str

@@ -21,7 +21,8 @@ def verify_audit(
         ),
     ] = None,
 ) -> None:
-    """Recompute the audit log's hash chain; exit 1 at the first record that fails."""
+    """Recompute the audit log's hash chain and check that every stored decision has its
+    audit record; exit 1 at the first record that fails."""
     from zhongtai.stores.audit import audit_verify
 
     try:
@@ -32,9 +33,31 @@ def verify_audit(
         console.print(f"[red]{error}")
         raise typer.Exit(1) from error
     if not result.ok:
-        console.print(f"[red]audit log broken at record {result.first_bad_seq}: {result.reason}")
+        where = "" if result.first_bad_seq is None else f" at record {result.first_bad_seq}"
+        console.print(f"[red]audit log broken{where}: {result.reason}")
         raise typer.Exit(1)
     console.print(f"[green]{result.reason}")
     if result.head:
         console.print("head (keep it where the log's writers cannot reach; check with --anchor):")
         typer.echo(f"{result.head[0]}:{result.head[1]}")
+
+
+@app.command("migrate")
+def migrate_audit() -> None:
+    """Carry an older zhongtai's audit log and decisions into the ledger: the old chain
+    is verified first, and the old files are kept beside the new one."""
+    from zhongtai.stores.audit import audit_log_path
+    from zhongtai.stores.migrate import migrate_schema_1
+
+    try:
+        done = migrate_schema_1(audit_log_path(Settings()))
+    except (ValueError, FileExistsError) as error:
+        console.print(f"[red]{error}")
+        raise typer.Exit(1) from error
+    console.print(
+        f"[green]migrated {done.records} audit record(s) and {done.decisions} decision(s); "
+        f"the old files are kept as {', '.join(str(path) for path in done.kept)}"
+    )
+    if done.old_head:
+        console.print("the old log's head (anchors kept of it are checked there):")
+        typer.echo(f"{done.old_head[0]}:{done.old_head[1]}")

@@ -24,13 +24,30 @@ def add_partner(
         list[str], typer.Option(help="A feature service it may read (repeat the option).")
     ],
     purpose: Annotated[
-        list[str], typer.Option(help="A purpose it may act for (repeat the option).")
-    ],
+        list[str] | None,
+        typer.Option(help="A purpose it may act for (repeat the option); none for operations."),
+    ] = None,
     rate_limit: Annotated[int, typer.Option(min=1, help="Requests per minute.")] = 600,
 ) -> None:
-    """Register a partner and print its API key (shown this once; only a hash is kept)."""
-    from zhongtai.stores.partners import partners_add
+    """Register a partner and print its API key (shown this once; only a hash is kept).
 
+    Scopes are feature services (or ``operations``, for metrics); purposes are the
+    consents a decision asks for."""
+    from zhongtai.decision.schemas import CONSENTS
+    from zhongtai.features.build import FEATURE_SERVICES
+    from zhongtai.stores.partners import OPERATIONS_SCOPE, partners_add
+
+    purpose = purpose or []
+    for option, given, known in (
+        ("--scope", scope, (*FEATURE_SERVICES, OPERATIONS_SCOPE)),
+        ("--purpose", purpose, CONSENTS),
+    ):
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            raise typer.BadParameter(
+                f"{option}: unknown {', '.join(repr(u) for u in unknown)}; "
+                f"expected one of {', '.join(known)}"
+            )
     try:
         partner, key = partners_add(
             Settings(),

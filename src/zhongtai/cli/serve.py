@@ -16,12 +16,16 @@ app = typer.Typer()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (rate limits are shared by all).")
+    ] = 1,
     tls_cert: Annotated[
         Path | None, typer.Option(help="PEM certificate (chain): serve HTTPS.")
     ] = None,
     tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert.")] = None,
 ) -> None:
-    """The decision and partner API (OpenAPI docs on /docs); HTTPS with a certificate."""
+    """The decision and partner API (OpenAPI docs on /docs, served from the app's own
+    assets); HTTPS with a certificate. Listens on 127.0.0.1 unless told otherwise."""
     import uvicorn
 
     if (tls_cert is None) != (tls_key is None):
@@ -35,6 +39,7 @@ def serve(
         "zhongtai.api.main:app",
         host=host,
         port=port,
+        workers=workers,
         access_log=False,
         loop="uvloop",
         http="httptools",

@@ -3,8 +3,8 @@
 The features of a decision come from two places:
 
 - the application in the request (what the applicant declares now: income, amount,
-  term, purpose...), computed as the warehouse computes them (age from the birth date,
-  debt-to-income);
+  term, purpose...), computed as the warehouse computes them (debt-to-income), except the
+  age, which comes from the national ID on the platform's day, never the partner's word;
 - the online store, for what the platform knows of the applicant, device and network as
   of their last application (credit history, multi-lender index, device risk, graph,
   list hits, one-hour velocity). An applicant it has never seen reads as missing
@@ -25,8 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 from zhongtai.decision.champions import CREDIT, FRAUD, Champions, Family
 from zhongtai.decision.policy import MAX_REASONS, Policy, PolicyDecision, PolicyInputs
-from zhongtai.decision.schemas import CONSENTS, DecisionOut, DecisionRequest, Reason
+from zhongtai.decision.schemas import (
+    CONSENTS,
+    MAX_AGE_YEARS,
+    DecisionOut,
+    DecisionRequest,
+    Reason,
+)
 from zhongtai.ml.scaling import pd_to_points
+from zhongtai.privacy.identity import MIN_AGE_YEARS, InvalidNationalId, age_on, read_national_id
 from zhongtai.privacy.pseudonyms import pseudonymise_one
 
 if TYPE_CHECKING:
@@ -64,15 +71,33 @@ class Subject:
         }
 
 
+class ApplicantRefused(ValueError):
+    """The applicant cannot be decided on (a minor, an ID dated after ``today``): the
+    message names the field and why, never its value."""
+
+
 def subject_of(request: DecisionRequest, pseudonym_key: bytes, today: date) -> Subject:
     """Pseudonymise at the edge: the national id becomes the applicant's pseudonym (as at
-    landing), the IP address its /24 range (as in the warehouse)."""
+    landing), the IP address its /24 range (as in the warehouse). The age is the ID's on
+    ``today`` (the platform's clock); minors are refused with :class:`ApplicantRefused`."""
     applicant = request.applicant
+    try:
+        born = read_national_id(applicant.national_id, today=today).birth_date
+    except InvalidNationalId as error:
+        raise ApplicantRefused(f"applicant.national_id: {error}") from None
+    age = age_on(born, today)
+    if age < MIN_AGE_YEARS:
+        raise ApplicantRefused(
+            f"applicant.national_id: the applicant is under {MIN_AGE_YEARS} on {today} "
+            "(age from the national ID): minors are refused"
+        )
+    if age > MAX_AGE_YEARS:
+        raise ApplicantRefused(
+            f"applicant.national_id: a birth date more than {MAX_AGE_YEARS} years ago"
+        )
     applicant_id = pseudonymise_one(applicant.national_id, kind="national_id", key=pseudonym_key)
     assert applicant_id is not None  # the schema requires a national id
     first_three = str(applicant.ip_address).rsplit(".", 1)[0]
-    born = applicant.birth_date
-    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     return Subject(applicant_id, applicant.device_id, f"{first_three}.0/24", age)
 
 

@@ -8,13 +8,22 @@ route pseudonymises them at once and nothing downstream sees or stores them.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from ipaddress import IPv4Address
-from typing import Literal, get_args
+from typing import Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PastDate, StrictInt, StrictStr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
 from zhongtai.decision.policy import MAX_REASONS, Outcome
+from zhongtai.privacy.identity import read_national_id
 
 Purpose = Literal["credit_scoring", "fraud_prevention"]
 Family = Literal["credit_pd", "fraud"]  # the model families a decision scores with
@@ -36,18 +45,29 @@ class ApplicantIn(_Request):
         pattern=r"^[0-9]{17}[0-9Xx]$", description="Resident identity card number (18 characters)."
     )
     phone: StrictStr = Field(pattern=r"^\+?[0-9]{6,15}$", description="Mobile number.")
-    birth_date: PastDate = Field(description="For the age rules and fairness monitoring.")
+    birth_date: date = Field(
+        description="As declared; must be the birth date the national ID states (the age "
+        "rules use the ID's)."
+    )
     device_id: StrictStr = Field(
         min_length=1, max_length=128, description="The SDK install id (never a hardware id)."
     )
     ip_address: IPv4Address = Field(description="Where the application came from.")
 
-    @field_validator("birth_date")
+    @field_validator("national_id")
     @classmethod
-    def _a_lifetime_ago(cls, born: date) -> date:
-        if born < date.today() - timedelta(days=int(MAX_AGE_YEARS * 365.25)):
-            raise ValueError(f"a birth date more than {MAX_AGE_YEARS} years ago")
-        return born
+    def _a_valid_id(cls, national_id: str) -> str:
+        read_national_id(national_id, today=date.max)  # the clock's checks: subject_of
+        return national_id
+
+    @model_validator(mode="after")
+    def _birth_date_agrees_with_the_id(self) -> Self:
+        if read_national_id(self.national_id, today=date.max).birth_date != self.birth_date:
+            raise ValueError(
+                "birth_date disagrees with the birth date the national_id states: the "
+                "platform decides on the ID's"
+            )
+        return self
 
 
 class ApplicationIn(_Request):
@@ -99,9 +119,24 @@ class DecisionOut(BaseModel):
 
 
 class ReviewRequest(_Request):
-    reason: str = Field(
-        min_length=1, max_length=500, description="Why the applicant asks for a person."
+    reason: StrictStr = Field(
+        min_length=1,
+        max_length=500,
+        description="Why the applicant asks for a person; no personal data (IDs, phone "
+        "numbers, cards, e-mail addresses): a reason holding any is refused.",
     )
+
+    @field_validator("reason")
+    @classmethod
+    def _no_personal_data(cls, reason: str) -> str:
+        from zhongtai.privacy.scan import personal_data_in
+
+        found = personal_data_in(reason)
+        if found:
+            raise ValueError(
+                f"holds personal data ({', '.join(sorted(found))}): describe the request without it"
+            )
+        return reason
 
 
 class ReviewOut(BaseModel):

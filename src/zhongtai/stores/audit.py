@@ -1,32 +1,37 @@
 """The audit log: an append-only, hash-chained record of every read and decision.
 
 Each record says who (``partner_id``) did what (``action``: ``decision``,
-``read_features``, ``read_scores``, ``review_request``, ...) for which purpose, about which
-applicant, with what evidence (the feature values as used, model versions, rules version,
-outcome). A compliance officer can then show why any automated decision was made and that
-a partner only read what it was entitled to.
+``read_features``, ``read_scores``, ``review_request``, ...) for which purpose, with which
+model and rules versions (the record's *header*), and about which applicant, with what
+evidence: the decision, the feature values as used and the outcome (its *payload*). A
+compliance officer can then show why any automated decision was made and that a partner
+only read what it was entitled to.
 
 **No clear identifier is ever stored.** ``applicant_id`` must be a pseudonym (64 lowercase
 hex characters, see :mod:`zhongtai.privacy.pseudonyms`) and :meth:`AuditLog.append` refuses
-anything else; feature values are the model's inputs, which downstream of landing hold no
-identifier either. An erasure crypto-shreds the vault and leaves the log intact: it keeps
-pseudonyms and decisions, which is what regulators ask a lender to keep.
+anything else.
+
+**Redactable payloads.** The chain covers the header and the SHA-256 of the payload (its
+canonical JSON with a random salt), not the payload itself. An erasure
+(:meth:`AuditLog.redact_subject`) replaces a subject's payloads by a redaction marker (when
+and why) and the chain still verifies; the salt makes the kept hash useless for guessing
+what was redacted. A payload that is not redacted must still hash to its ``payload_hash``,
+so editing one is found.
 
 Tamper evidence. Record ``n`` stores ``prev_hash`` (the hash of record ``n - 1``, 64 zeros
-for the first) and ``hash = SHA-256(canonical JSON of its fields, prev_hash and seq
-included)``. :func:`verify` recomputes the chain, so editing a field, deleting or
-reordering records, inserting one, or overwriting a hash is reported with the first record
-that can no longer be vouched for. Triggers also refuse ``UPDATE`` and ``DELETE``, which
-stops accidents but not someone with the file (they can drop the triggers). What a chain
-alone cannot show: whoever can write the file can rewrite *every* record from some point on,
-or cut the tail. Anchor the head against that: record ``(seq, hash)`` printed by
-``zhongtai audit verify`` somewhere the database's writers cannot reach, and pass it back as
-``anchor`` later.
+for the first) and ``hash = SHA-256(canonical JSON of its header, prev_hash, seq and
+payload_hash included)``. :func:`verify` recomputes the chain, so editing a field, deleting
+or reordering records, inserting one, or overwriting a hash is reported with the first
+record that can no longer be vouched for. Triggers refuse ``DELETE`` and any ``UPDATE``
+but a redaction, which stops accidents but not someone with the file (they can drop the
+triggers). What a chain alone cannot show: whoever can write the file can rewrite *every*
+record from some point on, or cut the tail. Anchor the head against that: record ``(seq,
+hash)`` printed by ``zhongtai audit verify`` somewhere the database's writers cannot reach,
+and pass it back as ``anchor`` later.
 
-Cost: an append serialises its dicts once, hashes about a kilobyte and runs one
-``INSERT`` (WAL, ``synchronous = NORMAL``: survives a crash of the process; a power cut
-may lose the last few records, which only shortens the chain). The last ``(seq, hash)`` is
-kept in memory, so no read precedes the write.
+The log shares its file with the decision store (:mod:`zhongtai.stores.ledger`): a
+decision and its record commit together, and :func:`verify` also checks that every stored
+decision has its record.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import hashlib
 import json
 import math
 import re
+import secrets
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,63 +48,41 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
+from zhongtai.stores.ledger import BUSY_TIMEOUT_SECONDS, open_ledger
 from zhongtai.stores.sqlite import PrivateSqlite, SqliteStore, check_pseudonym, utc_now
 
 if TYPE_CHECKING:
     from zhongtai.settings import Settings
 
-SCHEMA_VERSION = 1
 GENESIS_HASH = "0" * 64
-_APPEND_RETRIES = 3
+SALT_BYTES = 16
 
-_SCHEMA = f"""
-BEGIN IMMEDIATE;
-CREATE TABLE IF NOT EXISTS audit_records (
-    seq INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    partner_id TEXT NOT NULL,
-    purpose TEXT NOT NULL,
-    action TEXT NOT NULL,
-    applicant_id TEXT NOT NULL,
-    decision_id TEXT,
-    features TEXT NOT NULL,
-    model_versions TEXT NOT NULL,
-    rules_version TEXT,
-    outcome TEXT,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
-);
--- One index only: each costs every append a page write. A decision is found through its
--- applicant (the decision store maps decision_id to applicant_id).
-CREATE INDEX IF NOT EXISTS audit_records_by_applicant ON audit_records (applicant_id);
-CREATE TRIGGER IF NOT EXISTS audit_records_are_never_updated BEFORE UPDATE ON audit_records
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_records_are_never_deleted BEFORE DELETE ON audit_records
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-PRAGMA user_version = {SCHEMA_VERSION};
-COMMIT;
-"""
-
-# The columns in hashing order: the canonical JSON's keys are sorted, and so is this.
+# The header columns in hashing order: the canonical JSON's keys are sorted, and so is this.
 _HASHED_COLUMNS = (
     "action",
-    "applicant_id",
     "at",
-    "decision_id",
-    "features",
     "model_versions",
-    "outcome",
     "partner_id",
+    "payload_hash",
     "prev_hash",
     "purpose",
     "rules_version",
     "seq",
 )
+# The payload columns in hashing order (the salt hashes as "salt").
+_PAYLOAD_COLUMNS = ("applicant_id", "decision_id", "features", "outcome", "payload_salt")
 _JSON_COLUMNS = frozenset({"features", "model_versions", "outcome"})
 _INSERT = (
-    f"INSERT INTO audit_records ({', '.join(_HASHED_COLUMNS)}, hash) "
-    f"VALUES ({', '.join('?' * (len(_HASHED_COLUMNS) + 1))})"
+    f"INSERT INTO audit_records ({', '.join(_HASHED_COLUMNS)}, hash, "
+    f"{', '.join(_PAYLOAD_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (len(_HASHED_COLUMNS) + 1 + len(_PAYLOAD_COLUMNS)))})"
 )
+_SELECT = (
+    f"SELECT {', '.join(_HASHED_COLUMNS)}, hash, {', '.join(_PAYLOAD_COLUMNS)}, redacted_at "
+    "FROM audit_records ORDER BY seq"
+)
+
+Alongside = Callable[[sqlite3.Connection], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,15 +105,18 @@ class Verification:
     first_bad_seq: int | None
     reason: str
     head: tuple[int, str] | None = None
+    redacted: int = 0
+    decisions_without_record: int = 0
 
 
 def audit_log_path(settings: Settings) -> Path:
-    """The API's audit log (SQLite)."""
+    """The API's ledger (SQLite): the audit log and the decisions it explains."""
     return settings.data_dir / "api" / "audit.db"
 
 
 class AuditLog(SqliteStore[PrivateSqlite]):
-    """The open audit log; one per process, shared by its threads.
+    """The open audit log; one per process, shared by its threads, and by the decision
+    store opened on the same database (:attr:`database`).
 
     Open with :meth:`AuditLog.open`, preferably as a context manager.
     """
@@ -139,18 +126,23 @@ class AuditLog(SqliteStore[PrivateSqlite]):
         self._connection = database.connection
         self._lock = database.lock
         self.path = database.path
-        self._seq, self._hash = _head(self._connection)
 
     @classmethod
-    def open(cls, path: Path) -> Self:
-        """Open (creating if needed, mode 0600 in a 0700 folder) the log at ``path``."""
-        return cls(PrivateSqlite(Path(path), _SCHEMA, SCHEMA_VERSION, what="audit log"))
+    def open(cls, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> Self:
+        """Open (creating if needed, mode 0600 in a 0700 folder) the log at ``path``; a
+        write waits up to ``busy_timeout`` seconds for another writer's lock."""
+        return cls(open_ledger(Path(path), busy_timeout=busy_timeout))
+
+    @property
+    def database(self) -> PrivateSqlite:
+        """The ledger this log is in (the decision store shares it)."""
+        return self._database
 
     @property
     def head(self) -> tuple[int, str]:
-        """``(seq, hash)`` of the last record appended (``(0, GENESIS_HASH)`` when empty)."""
+        """``(seq, hash)`` of the last record (``(0, GENESIS_HASH)`` when empty)."""
         with self._lock:
-            return self._seq, self._hash
+            return _head(self._connection)
 
     def append(
         self,
@@ -164,86 +156,139 @@ class AuditLog(SqliteStore[PrivateSqlite]):
         model_versions: Mapping[str, Any] | None = None,
         rules_version: str | None = None,
         outcome: Mapping[str, Any] | None = None,
+        alongside: Alongside | None = None,
     ) -> AuditReceipt:
         """Append one record; returns its ``seq``, time and ``hash``.
 
-        Feature values are recorded as used; a missing one (None, NaN) is recorded as null.
-        Raises ``ValueError`` if ``applicant_id`` is not a pseudonym.
+        ``alongside`` (e.g. :meth:`DecisionStore.saving`) writes in the same transaction:
+        both commit, or neither. Feature values are recorded as used; a missing one (None,
+        NaN) is recorded as null. Raises ``ValueError`` if ``applicant_id`` is not a
+        pseudonym, ``sqlite3.OperationalError`` if the ledger stays locked.
         """
         check_pseudonym(applicant_id)
-        features_json = _features_json(features or {})
-        model_versions_json = canonical_json(model_versions or {})
-        outcome_json = None if outcome is None else canonical_json(outcome)
-        with self._lock:
-            for _ in range(_APPEND_RETRIES):
-                values: dict[str, Any] = {
-                    "action": action,
-                    "applicant_id": applicant_id,
-                    "at": utc_now(),
-                    "decision_id": decision_id,
-                    "features": features_json,
-                    "model_versions": model_versions_json,
-                    "outcome": outcome_json,
-                    "partner_id": partner_id,
-                    "prev_hash": self._hash,
-                    "purpose": purpose,
-                    "rules_version": rules_version,
-                    "seq": self._seq + 1,
-                }
-                digest = record_hash(values)
-                try:
-                    self._connection.execute(
-                        _INSERT, (*(values[name] for name in _HASHED_COLUMNS), digest)
-                    )
-                except sqlite3.IntegrityError:
-                    # Another process appended since we read the head: chain onto its record.
-                    head = _head(self._connection)
-                    if head == (self._seq, self._hash):
-                        raise  # not a lost race: a field the schema refuses
-                    self._seq, self._hash = head
-                    continue
-                self._seq, self._hash = values["seq"], digest
-                break
-            else:
-                raise RuntimeError(
-                    f"could not append to the audit log {self.path}: another writer keeps "
-                    "appending at the same time (one API process per log)"
-                )
-        return AuditReceipt(seq=values["seq"], at=values["at"], hash=digest)
+        record = {
+            "action": action,
+            "applicant_id": applicant_id,
+            "decision_id": decision_id,
+            "features": _features_json(features or {}),
+            "model_versions": canonical_json(model_versions or {}),
+            "outcome": None if outcome is None else canonical_json(outcome),
+            "partner_id": partner_id,
+            "purpose": purpose,
+            "rules_version": rules_version,
+        }
+        with self._database.transaction() as connection:
+            if alongside is not None:
+                alongside(connection)
+            return append_stored(connection, record, at=utc_now())
+
+    def redact_subject(self, applicant_id: str, reason: str) -> int:
+        """Replace every payload about ``applicant_id`` (a pseudonym) by a redaction
+        marker (when, and ``reason``); returns how many. The chain still verifies."""
+        check_pseudonym(applicant_id)
+        if not reason.strip():
+            raise ValueError("a redaction needs a reason (e.g. 'erasure request 2026-11-23')")
+        with self._database.transaction() as connection:
+            redacted = connection.execute(
+                "UPDATE audit_records SET applicant_id = NULL, decision_id = NULL, "
+                "features = NULL, outcome = NULL, payload_salt = NULL, redacted_at = ?, "
+                "redaction_reason = ? WHERE applicant_id = ? AND redacted_at IS NULL",
+                (utc_now(), reason.strip(), applicant_id),
+            ).rowcount
+        self._database.checkpoint()
+        return int(redacted)
+
+
+def append_stored(
+    connection: sqlite3.Connection, record: Mapping[str, Any], *, at: str
+) -> AuditReceipt:
+    """Chain one record onto the log in the caller's write transaction (its lock held, so
+    no other process appends between reading the head and inserting). ``record`` holds
+    the fields of :meth:`AuditLog.append`, its dicts as canonical JSON text."""
+    payload = {name: record[name] for name in _PAYLOAD_COLUMNS[:-1]}
+    payload["payload_salt"] = secrets.token_hex(SALT_BYTES)
+    seq, prev = _head(connection)
+    values = {
+        **{name: record[name] for name in ("action", "model_versions", "partner_id")},
+        **{name: record[name] for name in ("purpose", "rules_version")},
+        "payload_hash": payload_hash(payload),
+        "seq": seq + 1,
+        "prev_hash": prev,
+        "at": at,
+    }
+    digest = record_hash(values)
+    connection.execute(
+        _INSERT,
+        (
+            *(values[name] for name in _HASHED_COLUMNS),
+            digest,
+            *(payload[name] for name in _PAYLOAD_COLUMNS),
+        ),
+    )
+    return AuditReceipt(seq=values["seq"], at=at, hash=digest)
 
 
 def verify(path: Path, *, anchor: tuple[int, str] | None = None) -> Verification:
     """Recompute the chain of the log at ``path`` (opened read-only).
 
     ``first_bad_seq`` is the first record that can no longer be vouched for: a missing
-    ``seq``, a record whose stored hash is not the hash of its fields, or one whose hash
-    is not the ``prev_hash`` its successor chained to (it was rewritten, hash and all).
-    ``anchor`` (a ``(seq, hash)`` kept elsewhere) must still be in the log, which catches
-    a rewrite of the whole tail or a cut one.
+    ``seq``, a record whose stored hash is not the hash of its header, a payload (not
+    redacted) that is not the one hashed, or a record whose hash is not the ``prev_hash``
+    its successor chained to (it was rewritten, hash and all). ``anchor`` (a ``(seq,
+    hash)`` kept elsewhere) must still be in the log, which catches a rewrite of the whole
+    tail or a cut one. Every stored decision must have its ``decision`` record.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no audit log at {path}")
     connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version == 1:
+            raise ValueError(
+                f"{path} is a schema-1 audit log (an older zhongtai, which chained whole "
+                "payloads): verify it with that release"
+            )
         connection.execute("BEGIN")  # one snapshot, while the API goes on appending
-        records = connection.execute("SELECT COUNT(*) FROM audit_records").fetchone()[0]
-        rows = connection.execute(
-            f"SELECT {', '.join(_HASHED_COLUMNS)}, hash FROM audit_records ORDER BY seq"
-        )
-        found = _first_break(rows, anchor)
+        records, redacted = connection.execute(
+            "SELECT COUNT(*), COUNT(redacted_at) FROM audit_records"
+        ).fetchone()
+        found = _first_break(connection.execute(_SELECT), anchor)
+        unexplained = connection.execute(
+            "SELECT COUNT(*) FROM (SELECT decision_id FROM decisions EXCEPT "
+            "SELECT decision_id FROM audit_records WHERE action = 'decision')"
+        ).fetchone()[0]
     finally:
         connection.close()
-    if isinstance(found, tuple):
+    if isinstance(found, _Break):
         return Verification(
-            ok=True,
+            ok=False,
+            records=records,
+            first_bad_seq=found.seq,
+            reason=found.reason,
+            head=found.head,
+            redacted=redacted,
+            decisions_without_record=unexplained,
+        )
+    if unexplained:
+        return Verification(
+            ok=False,
             records=records,
             first_bad_seq=None,
-            reason=f"{records} record(s), chain intact",
+            reason=f"{unexplained} stored decision(s) have no audit record: a decision was "
+            "stored without the record that explains it",
             head=found if records else None,
+            redacted=redacted,
+            decisions_without_record=unexplained,
         )
     return Verification(
-        ok=False, records=records, first_bad_seq=found.seq, reason=found.reason, head=found.head
+        ok=True,
+        records=records,
+        first_bad_seq=None,
+        reason=f"{records} record(s), chain intact ({redacted} redacted); every stored "
+        "decision has its record",
+        head=found if records else None,
+        redacted=redacted,
     )
 
 
@@ -275,9 +320,13 @@ def _first_break(rows: sqlite3.Cursor, anchor: tuple[int, str] | None) -> _Break
     expected_seq = 1
     # (seq, hash) of the last two records that passed every check, newest last.
     checked: list[tuple[int, str]] = [(0, GENESIS_HASH)]
+    width = len(_HASHED_COLUMNS)
     for row in rows:
-        values = dict(zip(_HASHED_COLUMNS, row[:-1], strict=True))
-        seq, stored_hash = values["seq"], row[-1]
+        values = dict(zip(_HASHED_COLUMNS, row[:width], strict=True))
+        stored_hash = row[width]
+        payload = dict(zip(_PAYLOAD_COLUMNS, row[width + 1 : -1], strict=True))
+        is_redacted = row[-1] is not None
+        seq = values["seq"]
         intact = checked[-1] if checked[-1][0] else None
         if seq != expected_seq:
             return _Break(
@@ -291,6 +340,13 @@ def _first_break(rows: sqlite3.Cursor, anchor: tuple[int, str] | None) -> _Break
                 seq,
                 f"record {seq}'s hash is not the hash of its fields: a field or the hash "
                 "was altered, or records were swapped or inserted",
+                intact,
+            )
+        if not is_redacted and payload_hash(payload) != values["payload_hash"]:
+            return _Break(
+                seq,
+                f"record {seq}'s payload is not the payload it was recorded with: its "
+                "applicant, decision, features or outcome were altered",
                 intact,
             )
         if values["prev_hash"] != checked[-1][1]:
@@ -324,11 +380,23 @@ def _first_break(rows: sqlite3.Cursor, anchor: tuple[int, str] | None) -> _Break
 
 
 def record_hash(values: Mapping[str, Any]) -> str:
-    """SHA-256 (hex) of a record's canonical JSON: keys sorted, no spaces, UTF-8, with the
-    dict fields (``features``, ``model_versions``, ``outcome``) embedded exactly as their
-    stored canonical JSON text. Equal to ``canonical_json`` of the parsed record."""
+    """SHA-256 (hex) of a record header's canonical JSON: keys sorted, no spaces, UTF-8,
+    ``model_versions`` embedded exactly as its stored canonical JSON text. Equal to
+    ``canonical_json`` of the parsed header."""
+    return canonical_hash(values, _HASHED_COLUMNS)
+
+
+def payload_hash(payload: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of a payload's canonical JSON (``applicant_id``, ``decision_id``,
+    ``features``, ``outcome``, ``payload_salt``), JSON fields embedded as stored."""
+    return canonical_hash(payload, _PAYLOAD_COLUMNS)
+
+
+def canonical_hash(values: Mapping[str, Any], names: tuple[str, ...]) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``values``' fields ``names`` (in sorted
+    order); ``features``, ``model_versions`` and ``outcome`` are embedded as stored text."""
     parts = []
-    for name in _HASHED_COLUMNS:
+    for name in names:
         value = values[name]
         if value is None:
             text = "null"

@@ -6,43 +6,31 @@ request for a person to look again marks the decision and queues it for the revi
 
 The store keeps a decision's answer as the JSON text it is given and returns it as such:
 what an answer holds is the decision's business (``zhongtai.decision.schemas``), not the
-store's.
+store's. Decisions live in the API's ledger (:mod:`zhongtai.stores.ledger`), beside the
+audit records that explain them: the API stores each with its record in one transaction
+(:meth:`DecisionStore.saving`), and an erasure deletes a subject's decisions and reviews
+(:meth:`DecisionStore.erase_subject`).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Self
 
+from zhongtai.stores.audit import Alongside, AuditLog, audit_log_path
+from zhongtai.stores.ledger import BUSY_TIMEOUT_SECONDS, open_ledger
 from zhongtai.stores.sqlite import PrivateSqlite, SqliteStore, check_pseudonym
 
 if TYPE_CHECKING:
     from zhongtai.settings import Settings
 
-SCHEMA_VERSION = 1
-SCHEMA = f"""
-begin immediate;
-create table if not exists decisions (
-    decision_id text primary key,
-    partner_id text not null,
-    applicant_id text not null,
-    decided_at text not null,
-    answer text not null,
-    review_status text,
-    review_reason text,
-    review_requested_at text
-);
-create index if not exists decisions_by_applicant
-    on decisions (partner_id, applicant_id, decided_at);
-pragma user_version = {SCHEMA_VERSION};
-commit;
-"""
-
 
 def decisions_path(settings: Settings) -> Path:
-    return settings.data_dir / "api" / "decisions.db"
+    """The decisions live in the API's ledger, beside the audit records that explain them."""
+    return audit_log_path(settings)
 
 
 class DecisionNotFound(LookupError):
@@ -59,15 +47,46 @@ class Review:
 
 
 class DecisionStore(SqliteStore[PrivateSqlite]):
+    """Decisions and reviews in the ledger; share the audit log's database
+    (:meth:`beside`) so a decision and its audit record commit together."""
+
     def __init__(self, database: PrivateSqlite) -> None:
         self._database = database
         self._connection = database.connection
         self._lock = database.lock
 
     @classmethod
-    def open(cls, path: Path) -> Self:
-        """Open (creating if needed, mode 0600 in a 0700 folder) the store at ``path``."""
-        return cls(PrivateSqlite(Path(path), SCHEMA, SCHEMA_VERSION, what="decision store"))
+    def open(cls, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> Self:
+        """Open (creating if needed, mode 0600 in a 0700 folder) the ledger at ``path``."""
+        return cls(open_ledger(Path(path), busy_timeout=busy_timeout))
+
+    @classmethod
+    def beside(cls, audit: AuditLog) -> Self:
+        """The decisions of ``audit``'s ledger, through its connection (closing either
+        closes both)."""
+        return cls(audit.database)
+
+    def saving(
+        self,
+        decision_id: str,
+        partner_id: str,
+        applicant_id: str,
+        *,
+        decided_at: datetime,
+        answer: str,
+    ) -> Alongside:
+        """The write of :meth:`save`, to run inside the audit record's transaction
+        (``AuditLog.append(..., alongside=...)``)."""
+        check_pseudonym(applicant_id)
+
+        def insert(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "insert into decisions (decision_id, partner_id, applicant_id, decided_at, "
+                "answer) values (?, ?, ?, ?, ?)",
+                (decision_id, partner_id, applicant_id, decided_at.isoformat(), answer),
+            )
+
+        return insert
 
     def save(
         self,
@@ -78,14 +97,24 @@ class DecisionStore(SqliteStore[PrivateSqlite]):
         decided_at: datetime,
         answer: str,
     ) -> None:
-        """Keep the decision's ``answer`` (JSON text) for the partner that asked for it."""
+        """Keep the decision's ``answer`` (JSON text) for the partner that asked for it
+        (without its audit record: the API saves through :meth:`saving`)."""
+        insert = self.saving(
+            decision_id, partner_id, applicant_id, decided_at=decided_at, answer=answer
+        )
+        with self._database.transaction() as connection:
+            insert(connection)
+
+    def erase_subject(self, applicant_id: str) -> int:
+        """Delete every decision (and so review) about ``applicant_id`` (a pseudonym);
+        returns how many. Their audit payloads are redacted by ``AuditLog.redact_subject``."""
         check_pseudonym(applicant_id)
-        with self._lock:
-            self._connection.execute(
-                "insert into decisions (decision_id, partner_id, applicant_id, decided_at, "
-                "answer) values (?, ?, ?, ?, ?)",
-                (decision_id, partner_id, applicant_id, decided_at.isoformat(), answer),
-            )
+        with self._database.transaction() as connection:
+            deleted = connection.execute(
+                "delete from decisions where applicant_id = ?", (applicant_id,)
+            ).rowcount
+        self._database.checkpoint()
+        return int(deleted)
 
     def latest(self, partner_id: str, applicant_id: str) -> str | None:
         """The answer (JSON text, as saved) of the partner's latest decision on the

@@ -28,9 +28,7 @@ import hmac
 import json
 import re
 import secrets
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
@@ -48,6 +46,8 @@ KEY_RANDOM_BYTES = 32  # 256 bits
 SHOWN_KEY_CHARS = len(KEY_PREFIX) + 8  # "zt_" + 48 random bits: enough to tell keys apart
 _MAX_KEY_CHARS = 128
 _SLUG = re.compile(r"[a-z][a-z0-9_-]{0,63}")
+# The scope of an operations key (metrics), beside the feature services partners read.
+OPERATIONS_SCOPE = "operations"
 
 _SCHEMA = f"""
 BEGIN IMMEDIATE;
@@ -163,9 +163,19 @@ class PartnerStore(SqliteStore[PrivateSqlite]):
         self._data_version = self._read_data_version()
 
     @classmethod
-    def open(cls, path: Path) -> Self:
-        """Open (creating if needed, mode 0600 in a 0700 folder) the registry at ``path``."""
-        return cls(PrivateSqlite(Path(path), _SCHEMA, SCHEMA_VERSION, what="partner registry"))
+    def open(cls, path: Path, *, busy_timeout: float = 30.0) -> Self:
+        """Open (creating if needed, mode 0600 in a 0700 folder) the registry at ``path``;
+        a write waits up to ``busy_timeout`` seconds for another writer's lock."""
+        return cls(
+            PrivateSqlite(
+                Path(path),
+                _SCHEMA,
+                SCHEMA_VERSION,
+                what="partner registry",
+                busy_timeout=busy_timeout,
+                pragmas=("secure_delete = ON",),  # erased submissions are zeroed on disk
+            )
+        )
 
     # --- administration -------------------------------------------------------------
 
@@ -314,12 +324,23 @@ class PartnerStore(SqliteStore[PrivateSqlite]):
         """
         check_pseudonym(applicant_id)
         purposes = sorted({_slug(purpose, "consented purpose") for purpose in consented_purposes})
-        with self._lock:
-            self._connection.execute(
+        with self._database.transaction() as connection:
+            connection.execute(
                 "INSERT INTO submissions (partner_id, applicant_id, purposes, submitted_at) "
                 "VALUES (?, ?, ?, ?)",
                 (partner.partner_id, applicant_id, json.dumps(purposes), utc_now()),
             )
+
+    def erase_subject(self, applicant_id: str) -> int:
+        """Delete every submission (and so consent) of ``applicant_id`` (a pseudonym), of
+        every partner; returns how many."""
+        check_pseudonym(applicant_id)
+        with self._database.transaction() as connection:
+            deleted = connection.execute(
+                "DELETE FROM submissions WHERE applicant_id = ?", (applicant_id,)
+            ).rowcount
+        self._database.checkpoint()
+        return int(deleted)
 
     def access(
         self,
@@ -389,34 +410,6 @@ class PartnerStore(SqliteStore[PrivateSqlite]):
         with self._database.transaction():
             yield
             self._authenticated.clear()
-
-
-class RateLimiter:
-    """Per-partner token buckets: a partner may burst up to a minute's allowance, which
-    refills continuously (``limit_per_minute / 60`` requests a second).
-
-    In memory, so per process; thread-safe. ``clock`` (seconds, monotonic) is injectable
-    so tests need not sleep.
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._buckets: dict[str, tuple[float, float]] = {}  # partner → (tokens, at)
-
-    def allow(self, partner_id: str, limit_per_minute: int) -> tuple[bool, float]:
-        """Take one request from the partner's bucket: ``(True, 0.0)``, or ``(False,
-        seconds until one is available)`` for a ``Retry-After`` header."""
-        rate = limit_per_minute / 60.0
-        with self._lock:
-            now = self._clock()
-            tokens, at = self._buckets.get(partner_id, (float(limit_per_minute), now))
-            tokens = min(float(limit_per_minute), tokens + (now - at) * rate)
-            if tokens >= 1.0:
-                self._buckets[partner_id] = (tokens - 1.0, now)
-                return True, 0.0
-            self._buckets[partner_id] = (tokens, now)
-            return False, (1.0 - tokens) / rate
 
 
 # --- the `zhongtai partners` commands' bodies ----------------------------------------

@@ -51,12 +51,15 @@ def open_private(
     pragmas: Sequence[str] = (),
     refused: type[Exception] = RuntimeError,
     check_same_thread: bool = True,
+    busy_timeout: float = 30.0,
 ) -> sqlite3.Connection:
     """Open (creating if needed) ``path``, a SQLite file only its owner can read (0600 in
     a 0700 folder), in WAL mode with ``pragmas`` after the common ones.
 
     ``schema`` is applied when the file's ``user_version`` is below ``schema_version``; a
-    newer file is refused with ``refused``, naming ``what`` it is and where.
+    newer file is refused with ``refused``, naming ``what`` it is and where. A write waits
+    up to ``busy_timeout`` seconds for another writer's lock, then raises
+    ``sqlite3.OperationalError``.
     """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     # Create the file ourselves so that it (and SQLite's -wal / -shm, which copy its
@@ -64,7 +67,7 @@ def open_private(
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=check_same_thread)
     try:
-        connection.execute("PRAGMA busy_timeout = 30000")
+        connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
         for pragma in pragmas:
@@ -103,6 +106,8 @@ class PrivateSqlite:
         *,
         what: str,
         checkpoint_interval: float = CHECKPOINT_INTERVAL_SECONDS,
+        busy_timeout: float = 30.0,
+        pragmas: Sequence[str] = (),
     ) -> None:
         """Open (creating if needed) ``path``; ``schema`` is applied when the file's
         ``user_version`` is below ``schema_version``, a newer file is refused."""
@@ -113,8 +118,10 @@ class PrivateSqlite:
             schema,
             schema_version,
             what=what,
-            pragmas=("wal_autocheckpoint = 0",),  # our own thread checkpoints (see above)
+            # our own thread checkpoints (see above)
+            pragmas=("wal_autocheckpoint = 0", *pragmas),
             check_same_thread=False,
+            busy_timeout=busy_timeout,
         )
         self._closing = threading.Event()
         self._checkpointer = threading.Thread(
@@ -136,6 +143,12 @@ class PrivateSqlite:
                 self.connection.execute("ROLLBACK")
                 raise
             self.connection.execute("COMMIT")
+
+    def checkpoint(self) -> None:
+        """Empty the WAL into the database now (after an erasure: no old frame keeps a
+        deleted value)."""
+        with self.lock:
+            self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         """Stop the checkpoints, empty the WAL into the database, close; twice is harmless."""

@@ -1,4 +1,7 @@
-"""Operations: liveness, readiness (champions loaded, online store answering), metrics."""
+"""Operations: liveness, readiness (champions loaded, online store answering), metrics.
+
+``/healthz`` runs on the event loop and touches no store: it answers while a store is
+locked. ``/metrics`` needs a key with the operations scope."""
 
 from __future__ import annotations
 
@@ -7,14 +10,14 @@ from typing import Any
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from zhongtai.api.deps import PlatformDep, ServiceUnavailable, serving_champions
+from zhongtai.api.deps import OperatorDep, PlatformDep, ServiceUnavailable, serving_champions
 from zhongtai.api.schemas import Problem
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
@@ -28,11 +31,11 @@ def readyz(platform: PlatformDep) -> dict[str, Any]:
             features=platform.online.references[:1], entity_rows=[{"applicant_id": "0"}]
         )
     except Exception as error:
-        raise ServiceUnavailable(f"online feature store unavailable: {error}") from error
+        raise ServiceUnavailable("online feature store unavailable: retry later") from error
     return {"status": "ready", "model_versions": champions.versions}
 
 
-@router.get("/metrics", response_class=Response)
-def metrics(platform: PlatformDep) -> Response:
-    """Prometheus metrics."""
+@router.get("/metrics", response_class=Response, responses={401: {"model": Problem}})
+def metrics(platform: PlatformDep, operator: OperatorDep) -> Response:
+    """Prometheus metrics, for a key with the operations scope."""
     return Response(generate_latest(platform.metrics), media_type=CONTENT_TYPE_LATEST)

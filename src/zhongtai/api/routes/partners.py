@@ -1,23 +1,29 @@
 """A partner's reads: an applicant's features in a service its scope holds, and the
-scores of its latest decision. Each read is checked (scope, purpose, consent, ownership)
-and written to the audit log."""
+scores of its latest decision. Each read is checked (an erased subject is gone: 410; then
+scope, purpose, consent as the applicant's latest submission left it, ownership) and
+written to the audit log."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from typing import Annotated
 
-from zhongtai.api.deps import PartnerDep, PlatformDep, ServiceUnavailable
+from fastapi import APIRouter, HTTPException, Path
+
+from zhongtai.api.deps import PartnerDep, PlatformDep, ServiceUnavailable, refuse_erased
 from zhongtai.api.platform import Platform
 from zhongtai.api.schemas import FeaturesOut, ScoresOut
 from zhongtai.decision.schemas import DecisionOut
 from zhongtai.stores.partners import Partner
 
 router = APIRouter(tags=["partners"])
+Entity = Annotated[
+    str, Path(pattern="^[0-9a-f]{64}$", description="The applicant's pseudonym (applicant_id).")
+]
 
 
 @router.get("/v1/features/{feature_service}/{entity}", response_model=FeaturesOut)
 def read_features(
-    feature_service: str, entity: str, platform: PlatformDep, partner: PartnerDep
+    feature_service: str, entity: Entity, platform: PlatformDep, partner: PartnerDep
 ) -> FeaturesOut:
     """The applicant's features in a service your scope holds, for a purpose the
     applicant consented to, of an applicant you submitted."""
@@ -28,7 +34,7 @@ def read_features(
     try:
         vector = online_vector(platform.online.store, feature_service, {"applicant_id": entity})
     except Exception as error:
-        raise ServiceUnavailable(f"online feature store unavailable: {error}") from error
+        raise ServiceUnavailable("online feature store unavailable: retry later") from error
     vector.pop("applicant_id", None)
     platform.audit.append(
         partner_id=partner.partner_id,
@@ -41,7 +47,7 @@ def read_features(
 
 
 @router.get("/v1/scores/{entity}", response_model=ScoresOut)
-def read_scores(entity: str, platform: PlatformDep, partner: PartnerDep) -> ScoresOut:
+def read_scores(entity: Entity, platform: PlatformDep, partner: PartnerDep) -> ScoresOut:
     """The scores of your latest decision on the applicant."""
     _allow(platform, partner, entity, "credit_scoring")
     saved = platform.decisions.latest(partner.partner_id, entity)
@@ -71,7 +77,7 @@ def _purpose_of(platform: Platform, feature_service: str) -> str:
     try:
         service = platform.online.store.get_feature_service(feature_service)
     except FeatureServiceNotFoundException as error:
-        raise HTTPException(404, f"no feature service {feature_service!r}") from error
+        raise HTTPException(404, "no such feature service") from error
     return str(service.tags.get("purpose", "credit_scoring"))
 
 
@@ -82,6 +88,7 @@ def _allow(
     purpose: str,
     feature_service: str | None = None,
 ) -> None:
+    refuse_erased(platform, entity)
     access = platform.partners.access(partner, entity, purpose, feature_service)
     if access.refusal is not None:
         raise HTTPException(access.refusal.http_status, access.message)
