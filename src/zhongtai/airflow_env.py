@@ -4,6 +4,12 @@ Airflow starts its own ``airflow`` subprocesses from PATH, so the venv's bin goe
 Before Airflow starts, the dbt manifest that build_warehouse is rendered from is compiled
 if the dbt project changed (``zhongtai.warehouse.manifest``). DAGs are created paused: the
 scheduler runs nothing until someone unpauses a DAG.
+
+Airflow's servers listen on this machine only (127.0.0.1) unless the environment says
+otherwise: the API server and the scheduler's health check, in the environment Airflow
+runs in and in the ``airflow.cfg`` it generates (which it writes with 0.0.0.0). Airflow
+and its tasks run under a private umask (``PRIVATE_UMASK``): the files and folders they
+write are the owner's alone.
 """
 
 from __future__ import annotations
@@ -16,11 +22,22 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from zhongtai.privacy.keys import PRIVATE_UMASK
 from zhongtai.settings import Settings
 from zhongtai.warehouse.dbt import DUCKDB_POOL
 from zhongtai.warehouse.manifest import ensure_manifest
 
 READY_STAMP = ".db-ready"
+LOCAL_HOST = "127.0.0.1"
+# The servers' interfaces in airflow.cfg: (environment variable, the generated line).
+LOCAL_BINDS = {
+    "AIRFLOW__API__HOST": "host",
+    "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "scheduler_health_check_server_host",
+    "AIRFLOW__CELERY__FLOWER_HOST": "flower_host",
+}
+_EVERY_INTERFACE = re.compile(
+    rf"^({'|'.join(LOCAL_BINDS.values())}) = (?:0\.0\.0\.0|::)$", re.MULTILINE
+)
 
 
 class DagRunFailed(RuntimeError):
@@ -56,9 +73,23 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
             "ZHONGTAI_ENV": settings.env,
         }
     )
+    for name in LOCAL_BINDS:
+        env.setdefault(name, LOCAL_HOST)  # a host set in the environment is the user's
     if settings.as_of is not None:
         env["ZHONGTAI_AS_OF"] = settings.as_of.isoformat()
     return env
+
+
+def bind_locally(airflow_home: Path) -> None:
+    """Rewrite the servers' interfaces in the ``airflow.cfg`` Airflow generated (0.0.0.0)
+    to 127.0.0.1; a host someone set to anything else is left as it is."""
+    config = airflow_home / "airflow.cfg"
+    if not config.is_file():
+        return
+    text = config.read_text()
+    local = _EVERY_INTERFACE.sub(rf"\1 = {LOCAL_HOST}", text)
+    if local != text:
+        config.write_text(local)
 
 
 def run_airflow(
@@ -115,16 +146,25 @@ def run_dag_test(dag_id: str, settings: Settings) -> Path:
 
 
 def _run(command: list[str], settings: Settings, env: dict[str, str], log_file: Path | None) -> int:
-    settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    settings.airflow_home.mkdir(parents=True, exist_ok=True, mode=0o700)
     ensure_manifest(settings)
-    if log_file is None:
-        return subprocess.run(command, env=env, check=False).returncode
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    env = {**env, "AIRFLOW__LOGGING__COLORED_CONSOLE_LOG": "False"}  # no colour codes in files
-    with log_file.open("w") as output:
-        return subprocess.run(
-            command, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output, check=False
-        ).returncode
+    try:
+        if log_file is None:
+            return subprocess.run(command, env=env, check=False, umask=PRIVATE_UMASK).returncode
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        env = {**env, "AIRFLOW__LOGGING__COLORED_CONSOLE_LOG": "False"}  # no colours in files
+        with log_file.open("w") as output:
+            return subprocess.run(
+                command,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+                check=False,
+                umask=PRIVATE_UMASK,
+            ).returncode
+    finally:
+        bind_locally(settings.airflow_home)  # the first command generates airflow.cfg
 
 
 # What `airflow dags test` writes (Airflow 3.3): each task between "[DAG TEST] starting

@@ -4,6 +4,7 @@ the clock pinned, so that nothing a test runs touches var/ or depends on the rea
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -28,6 +29,15 @@ def zhongtai(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..
         return Ran(result.exit_code, result.output, result.exception)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _restore_umask() -> Iterator[None]:
+    """Every command makes the process's umask private; put the test process's back."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    yield
+    os.umask(umask)
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Callable
 
 from tests.cli.ran import Ran
@@ -39,3 +40,20 @@ def test_rotate_rewraps_the_data_keys_of_landed_subjects(
     count = int(rewrapped.group(1).replace(",", ""))
     assert count > 0
     assert f"data keys per master key version: {{2: {count}}}" in ran.text  # none left on v1
+
+
+def test_what_the_command_writes_is_private_to_its_owner(
+    zhongtai: Callable[..., Ran], settings: Settings
+) -> None:
+    assert zhongtai("generate", "--applicants", "20", "--no-partner-portfolio").exit_code == 0
+    assert zhongtai("land", "--source", "applications").exit_code == 0
+    raw = sorted(path for path in settings.raw_dir.rglob("*") if path.is_file())
+    assert raw, "nothing landed"
+    assert {stat.S_IMODE(path.stat().st_mode) for path in raw} <= {0o600, 0o400}
+    assert stat.S_IMODE(settings.raw_dir.stat().st_mode) == 0o700
+    readable = [
+        f"{path.relative_to(settings.data_dir)} {stat.S_IMODE(path.stat().st_mode):o}"
+        for path in [settings.data_dir, *settings.data_dir.rglob("*")]
+        if not path.is_symlink() and path.stat().st_mode & 0o077
+    ]
+    assert readable == []  # inbox, vault, logs, folders: none open to other accounts

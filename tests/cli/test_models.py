@@ -203,3 +203,80 @@ def test_a_partner_family_without_a_champion_does_not_stop_the_decisions(
     assert "german_credit v1: refused by its gate" in shown
     assert "FAIL holdout AUC" in shown
     assert "german_credit has no champion (no decision of the API uses it)" in shown
+
+
+def test_a_champion_without_a_signed_record_is_promoted_again_only_through_its_gate(
+    zhongtai: Callable[..., Ran], settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from zhongtai.cli.models import print_promotions
+    from zhongtai.ml.register import RECORD_TAG
+
+    write_german_credit_mart(settings)
+    assert zhongtai("models", "train", "german_credit").exit_code == 0
+    assert zhongtai("models", "train", "german_credit").exit_code == 0  # v2: no gain, refused
+    client = use_mlflow(settings)
+    assert RECORD_TAG in client.get_model_version("german_credit", "1").tags
+    assert RECORD_TAG not in client.get_model_version("german_credit", "2").tags
+    # the refused version stays refused when its gate is re-run
+    refused = zhongtai("models", "promote", "german_credit", "2")
+    assert refused.exit_code == 1, refused.output
+    assert "german_credit version 2: not promoted" in refused.text
+    assert str(client.get_model_version_by_alias("german_credit", CHAMPION).version) == "1"
+    # a champion from before signed records: not served, and the console says what to run
+    client.delete_model_version_tag("german_credit", "1", RECORD_TAG)
+    print_promotions(settings)
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "german_credit v1 holds the champion alias but is not served" in printed
+    assert "run `zhongtai models promote german_credit 1`" in printed
+    # its gate re-run, against nothing but itself
+    again = zhongtai("models", "promote", "german_credit", "1")
+    assert again.exit_code == 0, again.output
+    assert "german_credit version 1: promoted to champion" in again.text
+    assert RECORD_TAG in client.get_model_version("german_credit", "1").tags
+    missing = zhongtai("models", "promote", "german_credit", "9")
+    assert missing.exit_code == 1 and "german_credit version 9: no such registered" in (
+        missing.text
+    )
+
+
+def test_the_mlflow_ui_reads_but_refuses_every_write(settings: Settings) -> None:
+    """`zhongtai models ui` as a user runs it: a real MLflow behind its gateway."""
+    import os
+    import sys
+
+    import httpx
+
+    from tests.conftest import free_port, serving
+
+    client = use_mlflow(settings)
+    client.create_registered_model("credit_pd", description="the champion's family")
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "zhongtai"), "models", "ui", "--port", str(port)]
+    writes = [
+        ("POST", "registered-models/alias", {"name": "credit_pd", "alias": "champion"}),
+        ("POST", "registered-models/set-tag", {"name": "credit_pd", "key": "k", "value": "v"}),
+        ("PATCH", "registered-models/update", {"name": "credit_pd", "description": "x"}),
+        ("DELETE", "registered-models/delete", {"name": "credit_pd"}),
+        ("POST", "experiments/create", {"name": "hand-made"}),
+    ]
+    with serving(command, dict(os.environ), port, "/health", ready=lambda s: s == 200) as base:
+        api = f"{base}/api/2.0/mlflow"
+        found = httpx.get(f"{api}/registered-models/get", params={"name": "credit_pd"})
+        page = httpx.get(base + "/", timeout=30)
+        searched = httpx.post(f"{api}/runs/search", json={"experiment_ids": ["0"]}, timeout=30)
+        refused = {
+            endpoint: httpx.request(method, f"{api}/{endpoint}", json=body, timeout=30)
+            for method, endpoint, body in writes
+        }
+        mutation = 'mutation { testMutation(inputString: "x") { output } }'
+        graphql = httpx.post(f"{base}/graphql", json={"query": mutation}, timeout=30)
+    assert found.status_code == 200 and "the champion's family" in found.text
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    assert searched.status_code == 200, searched.text
+    for endpoint, response in refused.items():
+        assert response.status_code == 403, (endpoint, response.text)
+        assert "read-only" in response.text and endpoint in response.text
+    assert graphql.status_code == 403 and "GraphQL mutation" in graphql.text
+    unchanged = client.get_registered_model("credit_pd")
+    assert unchanged.description == "the champion's family" and not unchanged.tags
+    assert client.get_experiment_by_name("hand-made") is None

@@ -15,6 +15,7 @@ from zhongtai.privacy.keys import (
     DEV_KEYRING_NAME,
     KeyRing,
     new_key_b64,
+    promotion_signing_key,
     resolve_keyring,
     rotate_dev_keyring,
 )
@@ -250,3 +251,23 @@ def test_new_key_b64_is_a_valid_master_key(make_settings: SettingsFactory) -> No
     settings = make_settings(pseudonym_key=new_key_b64(), master_keys={1: new_key_b64()})
 
     assert resolve_keyring(settings).active_version == 1
+
+
+def test_the_promotion_signing_key_is_the_platforms_own_and_never_the_pseudonym_key(
+    make_settings: SettingsFactory,
+) -> None:
+    pseudonym = os.urandom(32)
+    prod = make_settings(
+        env="prod",
+        pseudonym_key=base64.b64encode(pseudonym).decode(),
+        master_keys={1: b64(32)},
+    )
+    key = promotion_signing_key(resolve_keyring(prod, announce=pytest.fail))
+    assert len(key) == 32 and key != pseudonym
+    # the trainer and the API, each resolving the keyring, sign and verify with one key
+    assert promotion_signing_key(resolve_keyring(prod, announce=pytest.fail)) == key
+    other = make_settings(env="prod", pseudonym_key=b64(32), master_keys={1: b64(32)})
+    assert promotion_signing_key(resolve_keyring(other, announce=pytest.fail)) != key
+    # outside dev / test there is no signing key without real keys
+    with pytest.raises(KeyConfigError, match="ZHONGTAI_PSEUDONYM_KEY"):
+        resolve_keyring(make_settings(env="prod"), announce=lambda _: None)

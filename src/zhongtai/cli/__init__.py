@@ -64,6 +64,9 @@ def main_options(
 ) -> None:
     """zhongtai: a data middle-platform for consumer credit risk."""
     from zhongtai.logs import log_to_file
+    from zhongtai.privacy.keys import write_privately
+
+    write_privately()  # every file this run (and what it starts) writes: 0600, folders 0700
 
     if as_of is not None:
         # Through the environment, so that every Settings() of this run and every process

@@ -13,6 +13,11 @@ from zhongtai.settings import Settings
 
 app = typer.Typer(help="The feature platform (Feast): offline, online, push.", no_args_is_help=True)
 
+LOCAL_HOST = "127.0.0.1"
+# Feast's servers that take --host; `feast ui`, `serve_registry` and `serve_lineage` listen
+# on every interface unless told otherwise.
+FEAST_SERVERS = frozenset({"ui", "serve", "serve_offline", "serve_registry", "serve_lineage"})
+
 
 @app.command("build")
 def build_features(
@@ -51,7 +56,8 @@ def online_features(
 @app.command("feast", context_settings=PASS_THROUGH)
 def feast(context: typer.Context) -> None:
     """Run the Feast CLI on our repo and environment: `feast serve` (feature server, :6566),
-    `feast ui` (web UI, :8888), `feast feature-views list`, ..."""
+    `feast ui` (web UI, :8888), `feast feature-views list`, ... Servers listen on
+    127.0.0.1 unless given --host."""
     import subprocess
 
     from zhongtai.features.repo import feast_command, feast_environment
@@ -59,8 +65,17 @@ def feast(context: typer.Context) -> None:
     settings = Settings()
     settings.feast_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **feast_environment(settings)}
-    command = feast_command(context.args, settings)
+    command = feast_command(local_by_default(context.args), settings)
     raise typer.Exit(subprocess.run(command, env=env, check=False).returncode)
+
+
+def local_by_default(args: list[str]) -> list[str]:
+    """Feast's arguments, with ``--host 127.0.0.1`` for a server not given a host."""
+    if not args or args[0] not in FEAST_SERVERS:
+        return args
+    if any(arg in ("--host", "-h") or arg.startswith("--host=") for arg in args[1:]):
+        return args
+    return [args[0], "--host", LOCAL_HOST, *args[1:]]
 
 
 def print_online_vector(settings: Settings, service: str) -> None:

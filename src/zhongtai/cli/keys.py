@@ -23,3 +23,7 @@ def rotate_keys() -> None:
         versions = vault.key_versions()
     console.print(f"master key v{keyring.active_version} active; {count:,} data keys re-wrapped")
     console.print(f"data keys per master key version: {versions}")
+    from zhongtai.landing.erase import rewrap_quarantine
+
+    moved = rewrap_quarantine(settings, keyring)
+    console.print(f"quarantined copies moved to master key v{keyring.active_version}: {moved:,}")

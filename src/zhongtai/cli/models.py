@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -185,6 +184,34 @@ def print_cross_validation(report: dict[str, Any]) -> None:
             console.print(f"{name} dropped, folds by reason: {counts}")
 
 
+@app.command("promote")
+def promote_version(
+    family: Annotated[str, typer.Argument(help="A model family of ml/ by name.")],
+    version: Annotated[str, typer.Argument(help="Its registered version (a number).")],
+) -> None:
+    """Re-run the promotion gate on a registered version, on today's held-out rows and
+    against today's champion; a pass makes it the champion with a signed promotion record.
+
+    The decision API serves only versions the gate promoted with a record signed by the
+    platform key: a champion promoted before signed records, or an alias set by hand, is
+    refused until its gate is re-run here. Exit 1 when the gate refuses it."""
+    from zhongtai.ml.spec import model_families
+
+    settings = Settings()
+    spec = _family_spec(family, model_families(settings), settings)
+    from zhongtai.ml.data import NoTrainingRows  # seconds of imports: after a typo is refused
+    from zhongtai.ml.register import ModelNotRegistered
+    from zhongtai.ml.retrain import regate
+
+    try:
+        outcome = regate(spec, version, settings, progress=console.print)
+    except (ModelNotRegistered, NoTrainingRows, FileNotFoundError, KeyError, ValueError) as error:
+        console.print(f"[red]{family} v{version}: not promoted: {error}")
+        raise typer.Exit(1) from error
+    if not outcome.promoted:
+        raise typer.Exit(1)
+
+
 @app.command("list")
 def list_models() -> None:
     """Registered versions of each model family, their aliases and promotion outcome."""
@@ -196,17 +223,12 @@ def models_ui(
     port: Annotated[int, typer.Option(help="Port of the MLflow UI.")] = 5000,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
 ) -> None:
-    """The MLflow UI over the platform's tracking store and registry."""
-    import sys
+    """The MLflow UI over the platform's tracking store and registry, read-only: MLflow
+    listens on a private port, and a gateway on PORT passes reads and refuses every write
+    (an alias, a tag, a run), so aliases move only through `zhongtai models promote`."""
+    from zhongtai.ml.registry_ui import serve_read_only_ui
 
-    settings = Settings()
-    settings.mlflow_dir.mkdir(parents=True, exist_ok=True)
-    mlflow = str(Path(sys.executable).parent / "mlflow")
-    command = [mlflow, "ui", "--backend-store-uri", settings.tracking_uri]
-    command += ["--host", host, "--port", str(port)]
-    # The UI needs no job consumers (MLflow starts several, gigabytes, unless told not to).
-    os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
-    os.execv(mlflow, command)  # the UI takes this process's place (and its signals)
+    serve_read_only_ui(Settings(), host, port, announce=console.print)
 
 
 def print_promotions(settings: Settings) -> list[str]:
@@ -218,8 +240,10 @@ def print_promotions(settings: Settings) -> list[str]:
     from zhongtai.decision.champions import FAMILIES
     from zhongtai.ml.spec import model_families
     from zhongtai.ml.track import use_mlflow
+    from zhongtai.privacy.keys import promotion_signing_key, resolve_keyring
 
     client = use_mlflow(settings)
+    key = promotion_signing_key(resolve_keyring(settings, announce=lambda _: None))
     without_champion = []
     for family in model_families(settings):
         served = family in FAMILIES
@@ -238,6 +262,12 @@ def print_promotions(settings: Settings) -> list[str]:
             mark = "[green]pass[/]" if check["passed"] else "[red]FAIL[/]"
             console.print(f"  {mark} {check['reason']}")
         champion = _champion_version(client, family)
+        refused = None if champion is None else _unservable(client, family, champion, key)
+        if refused is not None:
+            console.print(
+                f"  [red]{family} v{champion} holds the champion alias but is not served: {refused}"
+            )
+            champion = None
         if champion is None:
             if served:
                 without_champion.append(family)
@@ -246,6 +276,17 @@ def print_promotions(settings: Settings) -> list[str]:
         elif not promoted:
             console.print(f"  {family} v{champion}, the champion, keeps serving")
     return without_champion
+
+
+def _unservable(client: Any, family: str, version: str, key: bytes) -> str | None:
+    """Why the decision API would refuse the version (None: its signed record verifies)."""
+    from zhongtai.ml.register import ModelNotRegistered, load_promoted
+
+    try:
+        load_promoted(client, family, version, key)
+    except ModelNotRegistered as refused:
+        return str(refused)
+    return None
 
 
 def _champion_version(client: Any, family: str) -> str | None:

@@ -1,11 +1,14 @@
 """The champion models a decision uses, loaded by alias and swapped without a pause.
 
 At start-up the API loads the ``champion`` of ``credit_pd`` and ``fraud`` from the
-registry (``zhongtai.ml.register.load_registered``: registered versions only, files
-checked against their digest). ``refresh`` asks the registry which version holds the
-alias now; a promotion is loaded beside the serving pair and swapped in with one
-assignment, so a request in flight finishes on the pair it started with and none is
-dropped. A failed load leaves the serving pair in place.
+registry (``zhongtai.ml.register.load_promoted``): only a version whose promotion record,
+signed by the gate with the platform key, names that version and matches the files and
+the model code loaded. The alias says which version is wanted; the record says whether
+it may serve: an alias set by hand, a digest tag rewritten or a model file or a line of
+model code changed is refused and logged. ``refresh`` asks the registry which version
+holds the alias now; a promotion is loaded beside the serving pair and swapped in with
+one assignment, so a request in flight finishes on the pair it started with and none is
+dropped. A failed load leaves the serving pair in place; with none, the API answers 503.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, get_args
 
 from zhongtai.decision.schemas import Family
-from zhongtai.ml.register import CHAMPION, ModelNotRegistered, RegisteredModel, load_registered
+from zhongtai.ml.register import CHAMPION, ModelNotRegistered, RegisteredModel, load_promoted
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -43,8 +46,13 @@ class Champions:
 class ChampionSet:
     """The serving pair of champions, and the means to follow the registry."""
 
-    def __init__(self, client: MlflowClient, log: Callable[[str], None] = print) -> None:
+    def __init__(
+        self, client: MlflowClient, *, key: bytes, log: Callable[[str], None] = print
+    ) -> None:
+        """``key``: the platform's promotion signing key
+        (``zhongtai.privacy.keys.promotion_signing_key``), that the records must verify with."""
         self._client = client
+        self._key = key
         self._log = log
         self._current: Champions | None = None
         self._lock = threading.Lock()  # one refresh at a time; reads take no lock
@@ -77,6 +85,7 @@ class ChampionSet:
                 )
             except Exception as error:  # the registry or a model file is unavailable
                 if serving is None:
+                    self._log(f"no champion served: {error}")
                     raise ModelsUnavailable(f"champions cannot be loaded: {error}") from error
                 self._log(f"keeping {serving.versions}: {error}")
                 return False
@@ -90,6 +99,6 @@ class ChampionSet:
             if current.version == version:
                 return current
         try:
-            return load_registered(self._client, family, version=version)
+            return load_promoted(self._client, family, version, self._key)
         except ModelNotRegistered as error:
             raise ModelsUnavailable(str(error)) from error

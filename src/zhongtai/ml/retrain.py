@@ -11,7 +11,13 @@
 5. the champion, if any, is scored on the same out-of-time rows, and the promotion gate
    decides on the intervals of the evidence, under the burden of proof the spec gives
    the settings' environment; the decision and its evidence go to the run and the
-   version either way, and only a passed gate moves ``champion``.
+   version either way, and only a passed gate moves ``champion``, with a promotion
+   record signed by the platform key (``zhongtai.ml.signing``) over the version's files
+   and code: the decision API serves nothing else.
+
+``regate`` re-runs the gate on a version already registered (``zhongtai models promote``):
+measured again on today's held-out rows, against today's champion, and promoted with its
+signed record if it passes: how a champion promoted before signed records is served again.
 
 Same spec, same data: same models and metrics (seeds come from the spec).
 """
@@ -44,10 +50,13 @@ from zhongtai.ml.register import (
     load_registered,
     promote,
     register_challenger,
+    version_digests,
 )
 from zhongtai.ml.scoring import ScoringModel, load_exported
+from zhongtai.ml.signing import PromotionRecord
 from zhongtai.ml.spec import Algorithm, ModelSpec, SpecError, load_spec
 from zhongtai.ml.train import FittedModel, TrainingResult, train_models
+from zhongtai.privacy.keys import promotion_signing_key, resolve_keyring
 from zhongtai.settings import Settings
 from zhongtai.warehouse.fingerprint import fingerprint
 
@@ -124,18 +133,97 @@ def retrain(
         )
         _log_decision(client, spec.name, str(version.version), decision, champion)
         if decision.promote:
-            promote(client, spec.name, str(version.version))
+            _promote(client, settings, spec.name, str(version.version), run.info.run_id, decision)
             champion = str(version.version)
+    _report(spec.name, str(version.version), decision, progress)
+    return RetrainOutcome(
+        spec.name, run.info.run_id, str(version.version), decision, champion, chosen.out_of_time
+    )
+
+
+def regate(
+    family: str | ModelSpec,
+    version: str,
+    settings: Settings,
+    progress: Callable[[str], None] = print,
+) -> RetrainOutcome:
+    """Re-run the promotion gate on registered ``version`` of ``family``: its model as
+    registered (files checked against their digest), measured on today's held-out rows
+    against today's champion (none when it is the champion itself), and promoted with a
+    signed record if the gate passes. Raises ModelNotRegistered for a version that is not
+    a complete registration."""
+    import mlflow
+
+    from zhongtai.ml import track
+
+    spec = family if isinstance(family, ModelSpec) else load_spec(family, settings)
+    if spec.promotion is None:
+        raise SpecError(f"{spec.name}: no promotion section, so no gate to promote it through")
+    client = track.use_mlflow(settings)
+    registered = load_registered(client, spec.name, version=version)
+    progress(f"{spec.name} version {registered.version}: re-running its gate")
+    split = split_for_validation(spec, load_frame(spec, settings))
+    model = registered.model
+    metrics = _measure(
+        spec,
+        model,
+        split.held_out,
+        model.metadata.get("review_threshold"),
+        reference=split.development,
+    )
+    champion_metrics, champion = _champion_on(client, spec, model, split.held_out)
+    if champion == registered.version:  # the champion itself: nothing to beat but the gate
+        champion_metrics, champion = None, None
+    decision = decide_promotion(metrics, champion_metrics, spec.promotion, settings.env, split.name)
+    with mlflow.start_run(run_id=registered.run_id):
+        _log_decision(client, spec.name, registered.version, decision, champion)
+    if decision.promote:
+        _promote(client, settings, spec.name, registered.version, registered.run_id, decision)
+        champion = registered.version
+    _report(spec.name, registered.version, decision, progress)
+    return RetrainOutcome(
+        spec.name, registered.run_id, registered.version, decision, champion, metrics
+    )
+
+
+def _promote(
+    client: Any,
+    settings: Settings,
+    family: str,
+    version: str,
+    run_id: str,
+    decision: PromotionDecision,
+) -> None:
+    """Move ``champion`` to ``version`` with the gate's record, signed with the platform
+    key, over the files and code the registry holds for it (as the API will load them)."""
+    files, code = version_digests(client, family, version)
+    record = PromotionRecord(
+        model=family,
+        version=version,
+        run_id=run_id,
+        promote=decision.promote,
+        env=decision.env,
+        burden=decision.burden,
+        reasons=tuple(decision.reasons),
+        report=tuple(decision.report),
+        files_digest=files,
+        code_digest=code,
+        signed_at=settings.now().isoformat(timespec="seconds"),
+    )
+    key = promotion_signing_key(resolve_keyring(settings, announce=lambda _: None))
+    promote(client, record, key)
+
+
+def _report(
+    family: str, version: str, decision: PromotionDecision, progress: Callable[[str], None]
+) -> None:
     verdict = "promoted to champion" if decision.promote else "not promoted"
     progress(
-        f"{spec.name} version {version.version}: {verdict} "
+        f"{family} version {version}: {verdict} "
         f"(burden of proof in {decision.env}: {decision.burden})"
     )
     for line in decision.report:
         progress(f"  {line}")
-    return RetrainOutcome(
-        spec.name, run.info.run_id, str(version.version), decision, champion, chosen.out_of_time
-    )
 
 
 def _candidate(
@@ -160,30 +248,35 @@ def _candidate(
     folder.mkdir(parents=True)
     exported = export_model(fitted, folder / EXPORT_ARTIFACT, metadata)
     model = load_exported(exported)
+    development_metrics = _measure(spec, model, development, threshold)
+    out_of_time_metrics = _measure(spec, model, out_of_time, threshold, reference=development)
+    return Candidate(fitted, model, exported, development_metrics, out_of_time_metrics)
+
+
+def _measure(
+    spec: ModelSpec,
+    model: ScoringModel,
+    rows: pd.DataFrame,
+    threshold: float | None,
+    reference: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """A model's metrics on ``rows``, with the intervals the spec's gate reads (and its
+    score stability against ``reference``, the development rows)."""
     intervals: dict[str, Any] = {"seed": spec.seed}
     if spec.promotion is not None:
         intervals |= {
             "confidence": spec.promotion.confidence,
             "resamples": spec.promotion.resamples,
         }
-    development_metrics = evaluate_model(
+    return evaluate_model(
         model,
-        development,
+        rows,
         spec.label,
+        reference_scores=None if reference is None else model.score(reference),
         fairness=spec.fairness,
         review_threshold=threshold,
         **intervals,
     )
-    out_of_time_metrics = evaluate_model(
-        model,
-        out_of_time,
-        spec.label,
-        reference_scores=model.score(development),
-        fairness=spec.fairness,
-        review_threshold=threshold,
-        **intervals,
-    )
-    return Candidate(fitted, model, exported, development_metrics, out_of_time_metrics)
 
 
 def _champion_on(

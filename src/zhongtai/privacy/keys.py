@@ -7,14 +7,20 @@ that ``make demo`` works with nothing to configure; it is announced loudly and r
 prod.
 
 The pseudonym key is never rotated in place: every join key downstream is an HMAC under
-it, so changing it means re-landing everything. Master keys are versioned and rotate
-cheaply (see :func:`rotate_dev_keyring` and :meth:`zhongtai.privacy.vault.Vault.rewrap`).
+it, so changing it means re-landing everything. The key that signs promotion records
+(:func:`promotion_signing_key`) is derived from it under a label of its own, so it needs
+no secret of its own, is refused as a placeholder wherever the pseudonym key is, and
+reveals nothing of the pseudonym key to whoever verifies a record. Master keys are
+versioned and rotate cheaply (see :func:`rotate_dev_keyring` and
+:meth:`zhongtai.privacy.vault.Vault.rewrap`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -35,6 +41,10 @@ DEV_KEYRING_NAME = "dev-keyring.json"
 DEV_ENVIRONMENTS = frozenset({"dev", "test"})
 
 MIN_PSEUDONYM_KEY_BYTES = 32
+# What the platform writes is its owner's alone: files 0600, folders 0700.
+PRIVATE_UMASK = 0o077
+# The label the promotion-record signing key is derived under (a new label, a new key).
+PROMOTION_SIGNING_LABEL = b"zhongtai/promotion-records/v1"
 MASTER_KEY_BYTES = 32  # AES-256
 
 _DEV_WARNING = (
@@ -108,6 +118,20 @@ class KeyRing:
 def new_key_b64(n_bytes: int = 32) -> str:
     """A fresh random key, base64-encoded: the format of ``ZHONGTAI_*_KEY*`` variables."""
     return base64.b64encode(os.urandom(n_bytes)).decode("ascii")
+
+
+def write_privately() -> None:
+    """From now on, this process and those it starts create files 0600 and folders 0700
+    (the umask ``PRIVATE_UMASK``): called where data is written from, the ``zhongtai``
+    command and the API, so no landed file, mart or log is readable by other accounts."""
+    os.umask(PRIVATE_UMASK)
+
+
+def promotion_signing_key(keyring: KeyRing) -> bytes:
+    """The platform key that signs the promotion gate's records (HMAC-SHA256): derived
+    from the pseudonym key, so the trainer and the API that both hold the keyring agree on
+    it, and a record cannot be signed without the platform's keys."""
+    return hmac.new(keyring.pseudonym_key, PROMOTION_SIGNING_LABEL, hashlib.sha256).digest()
 
 
 def resolve_keyring(settings: Settings, *, announce: Callable[[str], None] = print) -> KeyRing:
