@@ -14,6 +14,7 @@ import pyarrow as pa
 import pytest
 
 from zhongtai.privacy import vault as vault_module
+from zhongtai.privacy.erasure import tombstone
 from zhongtai.privacy.errors import (
     DecryptionError,
     PrivacyError,
@@ -335,12 +336,47 @@ def test_erasure_shreds_the_key_and_values_and_is_recorded(
     assert rows(vault_path, "SELECT * FROM subject_keys WHERE subject_id = ?", alice) == []
     assert rows(vault_path, "SELECT * FROM subject_values WHERE subject_id = ?", alice) == []
     recorded = rows(vault_path, "SELECT subject_id, reason FROM erasures")
-    assert recorded == [(alice, "PIPL deletion request #42")]
+    assert recorded == [(tombstone(alice, keyring.pseudonym_key), "PIPL deletion request #42")]
     # Crypto-shredding: not even the master key holder can recover the data key, because
-    # its bytes are gone from the database file and the WAL, not just unlinked.
+    # its bytes are gone from the database file and the WAL, not just unlinked. And the
+    # record of the erasure does not name the subject: a scan for the pseudonym finds none.
     stored = on_disk(vault_path)
     assert wrapped_key not in stored
     assert all(ciphertext not in stored for ciphertext in ciphertexts)
+    assert alice.encode() not in stored
+
+
+def test_erase_counts_what_it_shredded_and_a_second_erasure_records_nothing_new(
+    vault_path: Path, keyring: KeyRing, alice: str
+) -> None:
+    with Vault.open(vault_path, keyring) as vault:
+        put_alice_and_bob(vault, alice)
+
+        assert vault.erase(alice, reason="request") == 3
+        assert vault.erase(alice, reason="request") == 0
+
+        assert vault.erased([alice, subject(2), alice]) == {alice}
+    assert rows(vault_path, "SELECT COUNT(*) FROM erasures") == [(1,)]
+
+
+def test_erasures_recorded_in_clear_by_an_older_vault_become_tombstones(
+    vault_path: Path, keyring: KeyRing, alice: str
+) -> None:
+    Vault.open(vault_path, keyring).close()
+    connection = sqlite3.connect(vault_path)
+    with connection:
+        connection.execute(
+            "INSERT INTO erasures (subject_id, erased_at, reason) VALUES (?, 'then', 'old')",
+            (alice,),
+        )
+    connection.close()
+
+    with Vault.open(vault_path, keyring) as vault:
+        assert vault.erased([alice]) == {alice}
+        with pytest.raises(SubjectErasedError):
+            vault.get(alice)
+
+    assert alice.encode() not in on_disk(vault_path)
 
 
 def test_an_erased_subject_is_not_brought_back_by_a_rerun(

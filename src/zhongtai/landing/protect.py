@@ -8,6 +8,7 @@ the subject's pseudonym, and only there.
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from zhongtai.contracts import Contract
 from zhongtai.privacy.keys import KeyRing
@@ -24,6 +25,13 @@ def protect(table: pa.Table, contract: Contract, keyring: KeyRing, vault: Vault 
         for field in contract.fields
         if field.is_pseudonymised
     }
+    subject = contract.subject_field
+    if subject is not None and vault is not None:  # an erased subject never lands again
+        erased = vault.erased(pseudonyms[subject.name].to_pylist())
+        if erased:
+            keep = pc.invert(pc.is_in(pseudonyms[subject.name], pa.array(sorted(erased))))
+            table = table.filter(keep)
+            pseudonyms = {name: column.filter(keep) for name, column in pseudonyms.items()}
     vaulted = [field.name for field in contract.fields if field.is_vaulted]
     if vaulted:
         if vault is None:

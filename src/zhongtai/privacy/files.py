@@ -45,12 +45,18 @@ _WRAP_LABEL = b"zhongtai.file-key\x1f"
 
 def encrypt_file(src: Path, dst: Path, keyring: KeyRing) -> None:
     """Encrypt ``src`` into ``dst`` (mode 0600, written atomically) under the active key."""
-    src, dst = Path(src), Path(dst)
+    with open(src, "rb") as source:
+        encrypt_stream(source, Path(dst), keyring)
+
+
+def encrypt_stream(source: BinaryIO, dst: Path, keyring: KeyRing) -> None:
+    """Encrypt what ``source`` reads into ``dst`` (a new data key, the active master key;
+    written atomically): erasure re-encrypts a filtered copy without it touching disk."""
     data_key = os.urandom(_DATA_KEY_BYTES)
     header = _header(keyring, keyring.active_version, data_key, CHUNK_BYTES)
     cipher = AESGCM(data_key)
     chunk_aad = _chunk_aad(CHUNK_BYTES)
-    with open(src, "rb") as source, _atomic_private_writer(dst) as sink:
+    with _atomic_private_writer(dst) as sink:
         sink.write(header)
         for index, (chunk, last) in enumerate(_chunks_with_last_flag(source, CHUNK_BYTES)):
             sink.write(cipher.encrypt(_chunk_nonce(index, last), chunk, chunk_aad))

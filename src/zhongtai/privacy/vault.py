@@ -5,7 +5,9 @@ random 256-bit data key; the data key is stored wrapped (AES-GCM) by a versioned
 key, and every field value is encrypted (AES-GCM) with the subject's data key. So:
 
 * erasing a subject destroys one data key and its ciphertexts (crypto-shredding); the
-  values are gone even for someone holding every master key;
+  values are gone even for someone holding every master key. The erasure is recorded as
+  a tombstone (:func:`zhongtai.privacy.erasure.tombstone`, a keyed hash), never as the
+  pseudonym, so that landing can refuse the subject without the vault naming them;
 * rotating a master key rewraps 32-byte data keys (:meth:`Vault.rewrap`), never the values;
 * AES-GCM's associated data binds a wrapped key to its subject and key version, and a
   value to its subject and field, so rows cannot be swapped between subjects or fields
@@ -22,7 +24,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Self
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from zhongtai.privacy.erasure import tombstone
 from zhongtai.privacy.errors import (
     DecryptionError,
     PrivacyError,
@@ -110,7 +113,9 @@ class Vault(SqliteStore[sqlite3.Connection]):
             pragmas=("secure_delete = ON", "cache_size = -65536"),  # zeroed pages; 64 MiB
             refused=PrivacyError,
         )
-        return cls(connection, keyring, path)
+        vault = cls(connection, keyring, path)
+        vault._tombstone_clear_erasures()
+        return vault
 
     def put_many(
         self,
@@ -174,23 +179,50 @@ class Vault(SqliteStore[sqlite3.Connection]):
             values[field] = plain.decode("utf-8")
         return values
 
-    def erase(self, subject_id: str, reason: str) -> None:
+    def erase(self, subject_id: str, reason: str) -> int:
         """Crypto-shred ``subject_id``: delete its data key and ciphertexts, record why.
 
-        The erasure is recorded even if the vault held nothing for the subject, so that
-        a later landing of old files cannot bring the values back (see :meth:`put_many`).
-        If another connection is reading at that moment, the WAL still holds the old pages
-        until the next checkpoint that can complete.
+        The erasure is recorded (as a tombstone) even if the vault held nothing for the
+        subject, so that a later landing of old files cannot bring the values back (see
+        :meth:`put_many` and :meth:`erased`); a second erasure records nothing new.
+        Returns the values destroyed. If another connection is reading at that moment,
+        the WAL still holds the old pages until the next checkpoint that can complete.
         """
         _check_subject_id(subject_id)
         if not reason.strip():
             raise ValueError(f"erasing subject {subject_id} needs a reason for the record")
         with self._write_transaction():
-            self._database.execute("DELETE FROM subject_values WHERE subject_id = ?", (subject_id,))
+            destroyed = self._database.execute(
+                "DELETE FROM subject_values WHERE subject_id = ?", (subject_id,)
+            ).rowcount
             self._database.execute("DELETE FROM subject_keys WHERE subject_id = ?", (subject_id,))
-            self._database.execute(
-                "INSERT INTO erasures (subject_id, erased_at, reason) VALUES (?, ?, ?)",
-                (subject_id, _utc_now(), reason),
+            if not self.erased([subject_id]):
+                self._database.execute(
+                    "INSERT INTO erasures (subject_id, erased_at, reason) VALUES (?, ?, ?)",
+                    (self._tombstone(subject_id), _utc_now(), reason),
+                )
+        self._checkpoint()
+        return max(destroyed, 0)
+
+    def erased(self, subject_ids: Iterable[str]) -> set[str]:
+        """Those of ``subject_ids`` that were erased: landing drops their rows."""
+        unique = list(dict.fromkeys(subject_ids))
+        return _erased_among(self._database, unique, self._tombstone)
+
+    def _tombstone(self, subject_id: str) -> str:
+        return tombstone(subject_id, self._keyring.pseudonym_key)
+
+    def _tombstone_clear_erasures(self) -> None:
+        """Vaults written before tombstones named erased subjects in clear: hash them."""
+        clear = self._database.execute(
+            "SELECT rowid, subject_id FROM erasures WHERE subject_id NOT LIKE 't:%'"
+        ).fetchall()
+        if not clear:
+            return
+        with self._write_transaction():
+            self._database.executemany(
+                "UPDATE erasures SET subject_id = ? WHERE rowid = ?",
+                [(self._tombstone(subject_id), rowid) for rowid, subject_id in clear],
             )
         self._checkpoint()
 
@@ -256,7 +288,7 @@ class Vault(SqliteStore[sqlite3.Connection]):
     ) -> tuple[list[tuple[str, int, bytes, bytes, str]], list[tuple[str, str, bytes, bytes, str]]]:
         """The subject-key and value rows for ``rows`` (indices, in subject order)."""
         unique = list(dict.fromkeys(ids[row] for row in rows))
-        erased = _erased_among(self._database, unique)
+        erased = _erased_among(self._database, unique, self._tombstone)
         # Batches never share a subject, so in a vault that started empty no key exists yet.
         existing = [] if vault_was_empty else _keys_among(self._database, unique)
         ciphers = {
@@ -320,7 +352,7 @@ class Vault(SqliteStore[sqlite3.Connection]):
     def _missing(self, subject_id: str) -> SubjectNotFoundError:
         erasure = self._database.execute(
             "SELECT erased_at FROM erasures WHERE subject_id = ? ORDER BY erased_at LIMIT 1",
-            (subject_id,),
+            (self._tombstone(subject_id),),
         ).fetchone()
         if erasure is not None:
             return SubjectErasedError(
@@ -402,17 +434,20 @@ def _keys_among(
         )
 
 
-def _erased_among(connection: sqlite3.Connection, subject_ids: list[str]) -> set[str]:
+def _erased_among(
+    connection: sqlite3.Connection, subject_ids: list[str], to_tombstone: Callable[[str], str]
+) -> set[str]:
     if connection.execute("SELECT 1 FROM erasures LIMIT 1").fetchone() is None:
         return set()
     erased: set[str] = set()
-    for chunk in _chunks(subject_ids, _LOOKUP_CHUNK):
-        marks = ",".join("?" * len(chunk))
+    for chunk in _chunks([s for s in subject_ids if s is not None], _LOOKUP_CHUNK):
+        tombstones = {to_tombstone(subject_id): subject_id for subject_id in chunk}
+        marks = ",".join("?" * len(tombstones))
         erased.update(
-            subject_id
-            for (subject_id,) in connection.execute(
+            tombstones[found]
+            for (found,) in connection.execute(
                 f"SELECT DISTINCT subject_id FROM erasures WHERE subject_id IN ({marks})",
-                chunk,
+                list(tombstones),
             )
         )
     return erased
