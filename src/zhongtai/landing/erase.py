@@ -22,11 +22,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
-import os
-import shutil
 from collections.abc import Iterable
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -37,14 +34,14 @@ from zhongtai.atomic import replacing
 from zhongtai.contracts import Contract, declared_sources, load_contract
 from zhongtai.landing.quarantine import REASON_NAME
 from zhongtai.landing.rawzone import (
-    MANIFEST_NAME,
-    READ_ONLY,
     Manifest,
     batch_dir,
     batch_id_for,
     file_sha256,
     find_batch,
     read_manifests,
+    staged_batch,
+    write_manifest,
 )
 from zhongtai.privacy.erasure import rewrite_parquet_without
 from zhongtai.privacy.files import decrypt_file, encrypt_stream, file_key_version, rewrap_file
@@ -172,14 +169,8 @@ def erase_raw(settings: Settings, keys: Iterable[str]) -> int:
         sha256 = file_sha256(path)
         if sha256 != manifest.data_sha256:
             rows = pq.ParquetFile(path).metadata.num_rows
-            _write_manifest(path.parent, replace(manifest, rows=rows, data_sha256=sha256))
+            write_manifest(path.parent, replace(manifest, rows=rows, data_sha256=sha256))
     return removed
-
-
-def _write_manifest(folder: Path, manifest: Manifest) -> None:
-    with replacing(folder / MANIFEST_NAME) as partial:
-        partial.write_text(json.dumps(asdict(manifest), indent=2) + "\n")
-        partial.chmod(READ_ONLY)
 
 
 def erase_inbox(settings: Settings, keyring: KeyRing, keys: Iterable[str]) -> int:
@@ -223,11 +214,8 @@ def _record_rewritten_delivery(
     batch_id = batch_id_for(sha256, contract.version)
     if find_batch(settings.raw_dir, contract.source, batch_id) is not None:
         return
-    final = batch_dir(settings.raw_dir, contract.source, _date(landed.ingest_date), batch_id)
-    staging = final.parent / f".staging-{batch_id}-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    try:
+    ingest_date = _date(landed.ingest_date)
+    with staged_batch(settings.raw_dir, contract.source, ingest_date, batch_id) as staging:
         schema = pq.read_schema(_data_path(settings, landed))
         data = staging / landed.data_file
         pq.write_table(schema.empty_table(), data, compression="zstd")
@@ -240,13 +228,7 @@ def _record_rewritten_delivery(
             data_sha256=file_sha256(data),
             repeated_key_rows=0,
         )
-        (staging / MANIFEST_NAME).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
-        for path in staging.iterdir():
-            path.chmod(READ_ONLY)
-        staging.rename(final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        write_manifest(staging, manifest)
 
 
 def _csv_without(

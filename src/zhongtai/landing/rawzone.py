@@ -16,6 +16,8 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -24,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from zhongtai import __version__
+from zhongtai.atomic import replacing
 from zhongtai.contracts import DATA_NAME
 
 MANIFEST_NAME = "_manifest.json"
@@ -37,6 +40,31 @@ def make_private_folder(zone: Path, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for path in (folder, *folder.relative_to(zone).parents):
         (path if path.is_absolute() else zone / path).chmod(PRIVATE_FOLDER)
+
+
+@contextmanager
+def staged_batch(raw_dir: Path, source: str, ingest_date: date, batch_id: str) -> Iterator[Path]:
+    """A private staging folder that becomes the batch, its files read-only, only when the
+    block completes: a batch appears whole or not at all."""
+    final = batch_dir(raw_dir, source, ingest_date, batch_id)
+    staging = final.parent / f".staging-{batch_id}-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    make_private_folder(raw_dir, staging)
+    try:
+        yield staging
+        for path in staging.iterdir():
+            path.chmod(READ_ONLY)
+        staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def write_manifest(folder: Path, manifest: Manifest) -> None:
+    """Write a batch's manifest, read-only; an existing one is replaced in one step."""
+    with replacing(folder / MANIFEST_NAME) as partial:
+        partial.write_text(json.dumps(asdict(manifest), indent=2) + "\n")
+        partial.chmod(READ_ONLY)
 
 
 @dataclass(frozen=True)
@@ -113,11 +141,7 @@ def write_batch(
     repeated_key_rows: int = 0,
 ) -> Manifest:
     """Write ``table`` as one immutable batch and return its manifest."""
-    final = batch_dir(raw_dir, source, ingest_date, batch_id)
-    staging = final.parent / f".staging-{batch_id}-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    make_private_folder(raw_dir, staging)
-    try:
+    with staged_batch(raw_dir, source, ingest_date, batch_id) as staging:
         data_path = staging / DATA_NAME
         pq.write_table(table, data_path, compression="zstd", row_group_size=256_000)
         manifest = Manifest(
@@ -138,11 +162,5 @@ def write_batch(
             derived_key=derived_key,
             repeated_key_rows=repeated_key_rows,
         )
-        (staging / MANIFEST_NAME).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
-        for path in staging.iterdir():
-            path.chmod(READ_ONLY)
-        staging.rename(final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        write_manifest(staging, manifest)
     return manifest
