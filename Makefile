@@ -46,6 +46,7 @@ lint: $(STAMP)
 BENCH_DIR ?= var/bench
 bench: $(STAMP) servers
 	$(BIN)/python -m bench.landing
+	$(BIN)/python -m bench.adversarial
 	$(BIN)/python -m bench.warehouse --data-dir $(BENCH_DIR)/1m
 	$(BIN)/python -m bench.graph_lift --data-dir $(BENCH_DIR)/1m
 	ZHONGTAI_DATA_DIR=$(BENCH_DIR)/1m ZHONGTAI_ENV=test \
