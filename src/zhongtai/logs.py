@@ -53,6 +53,8 @@ def log_to_file(path: Path) -> Path:
         for old in list(library.handlers):  # those it has now; a filter for those to come
             library.removeHandler(old)
         library.propagate = True
+        for earlier in [f for f in library.filters if isinstance(f, _ToFileOnly)]:
+            library.removeFilter(earlier)  # a second call in a process: the latest file wins
         library.addFilter(_ToFileOnly(handler))
     logging.captureWarnings(True)
     return path
