@@ -10,15 +10,3 @@
 {% macro days_between(start_date, end_date) -%}
   cast({{ dbt.datediff(start_date, end_date, 'day') }} as bigint)
 {%- endmacro %}
-
-{# Whole years between two dates, e.g. an applicant's age on the day they applied. #}
-{% macro full_years_between(start_date, end_date) -%}
-  cast(
-    extract(year from {{ end_date }}) - extract(year from {{ start_date }})
-    - case
-        when extract(month from {{ end_date }}) * 100 + extract(day from {{ end_date }})
-           < extract(month from {{ start_date }}) * 100 + extract(day from {{ start_date }})
-        then 1 else 0
-      end
-    as bigint)
-{%- endmacro %}

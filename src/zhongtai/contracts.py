@@ -12,6 +12,10 @@ A contract also says two things the rest of the platform reads:
   ethnicity, region) the field is or stands in for, and ``derived_columns``, the columns
   downstream (dbt) that carry the same characteristic under another name.
   ``protected_fields`` maps every such column to its characteristics for the model side.
+- ``treatment`` on a quasi-identifier: ``coarsen_to_age`` lands a birth date as the age
+  in whole years at ``age_at`` (``coarsened_column``, e.g. ``age_years``), and
+  ``coarsen_to_region`` a division code as its region (the first ``REGION_DIGITS``
+  digits): the finer value goes no further than landing (``landing/coarsen.py``).
 """
 
 from __future__ import annotations
@@ -38,7 +42,15 @@ PiiClass = Literal[
     "financial",
     "sensitive",
 ]
-Treatment = Literal["keep", "pseudonymise", "pseudonymise_and_vault"]
+Treatment = Literal[
+    "keep", "pseudonymise", "pseudonymise_and_vault", "coarsen_to_age", "coarsen_to_region"
+]
+PSEUDONYMISED: tuple[Treatment, ...] = ("pseudonymise", "pseudonymise_and_vault")
+COARSENED: tuple[Treatment, ...] = ("coarsen_to_age", "coarsen_to_region")
+# A division code (6 digits: province, prefecture-level city, county) coarsened to its
+# region keeps the province and the city: the fairness gate's groups (ml/*.yml), never
+# the county, which with an age narrows an applicant to a few thousand candidate IDs.
+REGION_DIGITS = 4
 ProtectedCharacteristic = Literal["age", "sex", "marital_status", "ethnicity", "region"]
 PROTECTED_CHARACTERISTICS: tuple[ProtectedCharacteristic, ...] = get_args(ProtectedCharacteristic)
 DuplicateRows = Literal["number", "refuse"]
@@ -107,6 +119,10 @@ class FieldSpec(BaseModel):
     required: bool
     treatment: Treatment = "keep"
     pseudonym_column: str | None = None
+    # Coarsened fields: the landed column (default: the field's own name) and, for
+    # coarsen_to_age, the timestamp field the age is taken at.
+    coarsened_column: str | None = None
+    age_at: str | None = None
     # The protected characteristics this field is or stands in for (a proxy such as a
     # city code for region); one name or a list, e.g. [sex, marital_status].
     protected: tuple[ProtectedCharacteristic, ...] = ()
@@ -168,12 +184,34 @@ class FieldSpec(BaseModel):
 
     @model_validator(mode="after")
     def _identifiers_never_kept_in_clear(self) -> FieldSpec:
-        if self.pii == "direct_identifier" and self.treatment == "keep":
+        if self.pii == "direct_identifier" and not self.is_pseudonymised:
             raise ValueError(
                 f"field {self.name!r} is a direct identifier: it must be pseudonymised"
             )
-        if self.treatment != "keep" and self.type != "string":
+        if self.is_pseudonymised and self.type != "string":
             raise ValueError(f"field {self.name!r}: only string fields can be pseudonymised")
+        return self
+
+    @model_validator(mode="after")
+    def _coarsening_declared(self) -> FieldSpec:
+        expected = {"coarsen_to_age": "date", "coarsen_to_region": "string"}.get(self.treatment)
+        if expected is not None and self.type != expected:
+            raise ValueError(f"field {self.name!r}: {self.treatment} applies to {expected} fields")
+        if (self.treatment == "coarsen_to_age") != (self.age_at is not None):
+            raise ValueError(
+                f"field {self.name!r}: age_at (the timestamp field the age is taken at) goes "
+                "with treatment coarsen_to_age, and only with it"
+            )
+        if self.coarsened_column is not None:
+            if not self.is_coarsened:
+                raise ValueError(
+                    f"field {self.name!r}: coarsened_column goes with a coarsen_ treatment only"
+                )
+            if not COLUMN_NAME.fullmatch(self.coarsened_column):
+                raise ValueError(
+                    f"field {self.name!r}: coarsened column {self.coarsened_column!r} is not a "
+                    "column name (lowercase letters, digits and _)"
+                )
         return self
 
     @model_validator(mode="after")
@@ -201,7 +239,21 @@ class FieldSpec(BaseModel):
 
     @property
     def is_pseudonymised(self) -> bool:
-        return self.treatment != "keep"
+        return self.treatment in PSEUDONYMISED
+
+    @property
+    def is_coarsened(self) -> bool:
+        return self.treatment in COARSENED
+
+    @property
+    def landed_type(self) -> FieldType:
+        """The type of the landed column: a pseudonym and a region are strings, an age a
+        whole number; any other field lands as declared."""
+        if self.is_pseudonymised or self.treatment == "coarsen_to_region":
+            return "string"
+        if self.treatment == "coarsen_to_age":
+            return "int64"
+        return self.type
 
     @property
     def is_vaulted(self) -> bool:
@@ -209,7 +261,10 @@ class FieldSpec(BaseModel):
 
     @property
     def output_column(self) -> str:
-        """The column name in the raw zone: the pseudonym replaces the clear value."""
+        """The column name in the raw zone: the pseudonym replaces the clear value, the
+        coarser value the finer one."""
+        if self.is_coarsened:
+            return self.coarsened_column or self.name
         if not self.is_pseudonymised:
             return self.name
         return self.pseudonym_column or f"{self.name}_pseudonym"
@@ -298,6 +353,18 @@ class Contract(BaseModel):
             self._check_record_key(self.record_key, names)
         if self.identity is not None:
             self._check_identity(self.identity, names)
+        for field in self.fields:
+            if field.age_at is not None and (
+                field.age_at not in names or self.field(field.age_at).type != "timestamp"
+            ):
+                raise ValueError(
+                    f"field {field.name!r}: age_at {field.age_at!r} is not a timestamp field "
+                    "of the contract"
+                )
+        landed = [field.output_column for field in self.fields]
+        clashes = sorted({name for name in landed if landed.count(name) > 1})
+        if clashes:
+            raise ValueError(f"contract {self.source!r} lands {clashes} from more than one field")
         return self
 
     def _check_identity(self, identity: IdentityCheck, names: list[str]) -> None:

@@ -32,6 +32,7 @@ from zhongtai.decision.schemas import (
     DecisionRequest,
     Reason,
 )
+from zhongtai.landing.coarsen import region_code
 from zhongtai.ml.scaling import pd_to_points
 from zhongtai.privacy.identity import MIN_AGE_YEARS, InvalidNationalId, age_on, read_national_id
 from zhongtai.privacy.pseudonyms import pseudonymise_one
@@ -172,12 +173,13 @@ class _ViewRead:
 def application_features(
     request: DecisionRequest, subject: Subject, partner_id: str
 ) -> dict[str, Any]:
-    """The application's own features, named and computed as in the warehouse."""
+    """The application's own features, named and computed as in the warehouse: the
+    division code coarsened to its region as landing coarsens it."""
     application = request.application
     income = application.monthly_income_minor
     return {
         "age_years": subject.age_years,
-        "city_code": application.city_code,
+        "city_code": region_code(application.city_code),
         "employment_type": application.employment_type,
         "monthly_income_minor": income,
         "monthly_debt_payment_minor": application.monthly_debt_payment_minor,

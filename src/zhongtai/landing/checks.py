@@ -26,6 +26,7 @@ from zhongtai.landing.parse import MAX_PROBLEMS, ContractViolation, Problem
 from zhongtai.privacy.identity import (
     MIN_AGE_YEARS,
     InvalidNationalId,
+    ages_on,
     birth_dates_of,
     read_national_id,
 )
@@ -172,14 +173,6 @@ def _identity(table: pa.Table, identity: IdentityCheck, today: date) -> list[Pro
                 row=row,
                 field=identity.national_id,
             )
-            for row in _rows(pc.less(_completed_years(births, on), MIN_AGE_YEARS))
+            for row in _rows(pc.less(ages_on(births, on), MIN_AGE_YEARS))
         ]
     return problems
-
-
-def _completed_years(born: pa.Array, on: pa.Array) -> pa.Array:
-    """Age in completed years (as ``identity.age_on``), null where either date is null."""
-    years = pc.subtract(pc.year(on), pc.year(born))
-    born_day = pc.add(pc.multiply(pc.month(born), 100), pc.day(born))
-    on_day = pc.add(pc.multiply(pc.month(on), 100), pc.day(on))
-    return pc.subtract(years, pc.cast(pc.less(on_day, born_day), pa.int64()))

@@ -2,7 +2,8 @@
 
 Direct identifiers become keyed HMAC pseudonyms (the join keys downstream); where a
 contract says the clear value must be kept, it goes into the encrypted vault, keyed by
-the subject's pseudonym, and only there.
+the subject's pseudonym, and only there. Quasi-identifiers a contract coarsens land as
+the coarser value (``coarsen.py``): an age for a birth date, a region for a city.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from zhongtai.contracts import Contract
+from zhongtai.landing.coarsen import coarsened
 from zhongtai.privacy.keys import KeyRing
 from zhongtai.privacy.pseudonyms import pseudonymise
 from zhongtai.privacy.vault import Vault
 
 
 def protect(table: pa.Table, contract: Contract, keyring: KeyRing, vault: Vault | None) -> pa.Table:
-    """Replace each pseudonymised field by its pseudonym column, vaulting where declared."""
+    """Replace each pseudonymised field by its pseudonym column, vaulting where declared,
+    and each coarsened field by its coarser column."""
     pseudonyms = {
         field.name: pseudonymise(
             table.column(field.name), kind=field.name, key=keyring.pseudonym_key
@@ -44,6 +47,7 @@ def protect(table: pa.Table, contract: Contract, keyring: KeyRing, vault: Vault 
             pseudonyms[subject.name].to_pylist(),
             {name: table.column(name).to_pylist() for name in vaulted},
         )
-    columns = [pseudonyms.get(field.name, table.column(field.name)) for field in contract.fields]
+    landed = {**pseudonyms, **coarsened(table, contract)}
+    columns = [landed.get(field.name, table.column(field.name)) for field in contract.fields]
     names = [field.output_column for field in contract.fields]
     return pa.table(columns, names=names)

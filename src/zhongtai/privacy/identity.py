@@ -113,3 +113,12 @@ def birth_dates_of(values: pa.Array | pa.ChunkedArray, today: date) -> pa.Array:
     )
     valid = pc.and_(pc.and_(shaped, pa.array(checked)), pc.and_(real, in_range))
     return pc.if_else(valid, born, pa.scalar(None, pa.date32()))
+
+
+def ages_on(born: pa.Array | pa.ChunkedArray, on: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Vectorised ``age_on``: completed years of each birth date on each day (date32
+    columns), null where either is null."""
+    years = pc.subtract(pc.year(on), pc.year(born))
+    born_day = pc.add(pc.multiply(pc.month(born), 100), pc.day(born))
+    on_day = pc.add(pc.multiply(pc.month(on), 100), pc.day(on))
+    return pc.subtract(years, pc.cast(pc.less(on_day, born_day), pa.int64()))

@@ -43,14 +43,10 @@ def empty_source_file(settings: Settings, source: str) -> Path:
 
 def landed_schema(contract: Contract) -> pa.Schema:
     """The columns of a raw batch of this source, as landing writes them: each field under
-    its landed name (a pseudonym, a string, in place of an identifier), then the lineage
-    columns ``_batch_id`` and ``_loaded_at``."""
+    its landed name and type (a pseudonym in place of an identifier, an age in place of a
+    birth date), then the lineage columns ``_batch_id`` and ``_loaded_at``."""
     fields = [
-        pa.field(
-            field.output_column,
-            pa.string() if field.is_pseudonymised else arrow_types()[field.type],
-        )
-        for field in contract.fields
+        pa.field(field.output_column, arrow_types()[field.landed_type]) for field in contract.fields
     ]
     fields += [
         pa.field(BATCH_ID_COLUMN, pa.string()),

@@ -58,7 +58,7 @@ final as (
         applications.applicant_id,
         applications.applied_at,
         applications.applied_date,
-        {{ full_years_between('applications.birth_date', 'applications.applied_date') }} as age_years,
+        applications.age_years,
         applications.city_code,
         applications.employment_type,
         applications.monthly_income_minor,

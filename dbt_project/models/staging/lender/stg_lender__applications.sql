@@ -13,8 +13,8 @@ renamed as (
         name_pseudonym,
         phone_pseudonym,
         residential_address_pseudonym,
-        birth_date,
-        city_code,
+        age_years,  -- landed as the age at applied_at: the birth date never lands
+        city_code,  -- landed as the region (4 digits): the county never lands
         employment_type,
         monthly_income_minor,
         monthly_debt_payment_minor,
