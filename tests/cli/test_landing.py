@@ -193,3 +193,41 @@ def test_land_help_documents_its_exit_codes(zhongtai: Callable[..., Ran]) -> Non
         "2 a usage or configuration error",
     ):
         assert meaning in ran.text, meaning
+
+
+def test_land_counts_the_rows_of_erased_subjects_it_did_not_land(
+    zhongtai: Callable[..., Ran], settings: Settings
+) -> None:
+    import csv
+
+    import duckdb
+
+    from zhongtai.privacy.keys import resolve_keyring
+    from zhongtai.privacy.pseudonyms import pseudonymise_one
+
+    assert zhongtai("generate", "--applicants", "20", "--no-partner-portfolio").exit_code == 0
+    (delivered,) = (settings.inbox_dir / AS_OF / "applications").glob("*.csv")
+    header, *rows = delivered.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert zhongtai("land", "--source", "applications").exit_code == 0
+    raw = settings.raw_dir / "applications"
+    [(subject,)] = duckdb.sql(
+        f"select min(applicant_id) from read_parquet('{raw}/**/*.parquet')"
+    ).fetchall()
+    key = resolve_keyring(settings).pseudonym_key
+    column = next(csv.reader([header])).index("national_id")
+
+    def holder(row: str) -> str | None:
+        return pseudonymise_one(next(csv.reader([row]))[column], kind="national_id", key=key)
+
+    theirs = [row for row in rows if holder(row) == subject]
+    others = [row for row in rows if holder(row) != subject][:2]
+    assert zhongtai("erase", subject, "--reason", "request").exit_code == 0
+    later = settings.inbox_dir / "2025-03-16" / "applications"
+    later.mkdir(parents=True)
+    (later / "resent.csv").write_text(header + "".join(theirs + others), encoding="utf-8")
+
+    ran = zhongtai("land", "--date", "2025-03-16", "--source", "applications")
+
+    assert ran.exit_code == 0, ran.output
+    assert f"applications: {len(theirs)} row(s) of erased subjects not landed" in ran.text
+    assert theirs and subject not in ran.output

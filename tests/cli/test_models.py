@@ -280,3 +280,22 @@ def test_the_mlflow_ui_reads_but_refuses_every_write(settings: Settings) -> None
     unchanged = client.get_registered_model("credit_pd")
     assert unchanged.description == "the champion's family" and not unchanged.tags
     assert client.get_experiment_by_name("hand-made") is None
+
+
+def test_the_listing_names_the_versions_trained_before_an_erasure(
+    zhongtai: Callable[..., Ran], settings: Settings
+) -> None:
+    write_german_credit_mart(settings)
+    assert zhongtai("models", "train", "german_credit").exit_code == 0
+    before = zhongtai("models", "list")
+    assert before.exit_code == 0, before.output
+    assert "trained before an erasure" not in before.text
+
+    subject = "0" * 64  # a pseudonym: the registry is tagged whoever it is
+    assert zhongtai("erase", subject, "--reason", "request").exit_code == 0
+    listed = zhongtai("models", "list")
+
+    assert listed.exit_code == 0, listed.output
+    assert "trained before an erasure" in listed.text
+    assert "german_credit v1 (1 erasure)" in listed.text
+    assert subject not in listed.output

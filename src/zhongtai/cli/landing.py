@@ -159,6 +159,12 @@ def land(
                 f"{outcome.rows_landed:,}",
             )
         console.print(table)
+    for outcome in outcomes:
+        if outcome.erased_rows:
+            console.print(
+                f"{outcome.source}: {outcome.erased_rows:,} row(s) of erased subjects "
+                "not landed (zhongtai erase)"
+            )
     if refused is None:
         print_zones(settings)
     else:

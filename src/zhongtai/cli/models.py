@@ -379,5 +379,24 @@ def print_champions(settings: Settings, *, every_version: bool = False) -> None:
     for i, name in enumerate(["aliases", "algorithm", "promotion gate", *shown.values()]):
         table.add_row(name, *(values[i] for values in columns.values()))
     console.print(table)
+    print_trained_before_erasures(settings, shown_versions=set(found_versions))
     console.print(f"tracking store: {settings.tracking_uri}")
     console.print("MLflow UI:      zhongtai models ui  (http://127.0.0.1:5000)")
+
+
+def print_trained_before_erasures(settings: Settings, *, shown_versions: set[str]) -> None:
+    """The shown versions trained before an erasure (``zhongtai erase`` tags them): they
+    keep what they learnt from the erased subjects until retrained."""
+    from zhongtai.ml.erasure import models_trained_before_erasures
+
+    before = [
+        f"{label} ({len(erasures)} erasure{'s' if len(erasures) > 1 else ''})"
+        for name_version, erasures in sorted(models_trained_before_erasures(settings).items())
+        if (label := name_version.replace("/", " v", 1)) in shown_versions
+    ]
+    if before:
+        console.print(
+            f"[yellow]trained before an erasure (retrain to forget its subjects): "
+            f"{', '.join(before)}",
+            soft_wrap=True,
+        )
